@@ -1,0 +1,33 @@
+# tidings: common tasks. `make` or `make help` lists them.
+.DEFAULT_GOAL := help
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## Start tidings on embedded SQLite with the sample data
+	cargo run --release -- serve
+
+.PHONY: test
+test: ## Run the whole test suite (PostgreSQL tests use TIDINGS_TEST_DATABASE_URL)
+	TIDINGS_TEST_DATABASE_URL=$${TIDINGS_TEST_DATABASE_URL:-$(PG_URL)} cargo test
+
+.PHONY: test-pg
+test-pg: ## Run the tests against the local PostgreSQL (starts it if needed)
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start
+	TIDINGS_TEST_DATABASE_URL=$(PG_URL) cargo test
+
+.PHONY: lint
+lint: ## cargo fmt --check and clippy with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+.PHONY: bench
+bench: ## Run the benchmarks (see BENCHMARKS.md)
+	cargo bench -p tidings-core --bench next_after
+
+.PHONY: ci
+ci: ## What CI runs on a clean clone
+	.ci/run
