@@ -5,6 +5,8 @@
 //! 2025–2026, so the figure is an average over many positions in the calendar, not one lucky
 //! start. `cron` cannot express `L`, so that row has no `cron` column.
 
+#![allow(clippy::unwrap_used)] // a benchmark set-up that fails should stop loudly
+
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -17,7 +19,11 @@ fn main() {
 
 /// The rows of the comparison: (tidings/croner expression, `cron` crate expression, zone).
 const ROWS: [(&str, Option<&str>, &str); 4] = [
-    ("0 9-18 * * 1-5", Some("0 0 9-18 * * Mon-Fri"), "America/New_York"),
+    (
+        "0 9-18 * * 1-5",
+        Some("0 0 9-18 * * Mon-Fri"),
+        "America/New_York",
+    ),
     ("*/5 * * * *", Some("0 */5 * * * *"), "UTC"),
     ("0 0 L * *", None, "Europe/London"),
     ("0 0 29 2 *", Some("0 0 0 29 2 *"), "UTC"),
@@ -75,7 +81,10 @@ fn croner(bencher: divan::Bencher, arg: &str) {
     let (expr, _, zone) = row(arg);
     let cron = croner::Cron::from_str(expr).unwrap();
     let tz = TimeZone::get(zone).unwrap();
-    let starts: Vec<jiff::Zoned> = starts().into_iter().map(|s| s.to_zoned(tz.clone())).collect();
+    let starts: Vec<jiff::Zoned> = starts()
+        .into_iter()
+        .map(|s| s.to_zoned(tz.clone()))
+        .collect();
     let mut i = 0;
     bencher
         .with_inputs(|| {

@@ -175,27 +175,47 @@ mod tests {
     #[test]
     fn interval_counts_real_seconds_from_its_anchor() {
         let every_hour = IntervalTrigger::new(3600, ts("2025-03-09T06:30:00Z")).unwrap();
-        assert_eq!(every_hour.next_after(ts("2025-03-09T00:00:00Z")), Some(ts("2025-03-09T06:30:00Z")));
-        assert_eq!(every_hour.next_after(ts("2025-03-09T06:30:00Z")), Some(ts("2025-03-09T07:30:00Z")));
-        assert_eq!(every_hour.next_after(ts("2025-03-09T07:29:59.999Z")), Some(ts("2025-03-09T07:30:00Z")));
+        assert_eq!(
+            every_hour.next_after(ts("2025-03-09T00:00:00Z")),
+            Some(ts("2025-03-09T06:30:00Z"))
+        );
+        assert_eq!(
+            every_hour.next_after(ts("2025-03-09T06:30:00Z")),
+            Some(ts("2025-03-09T07:30:00Z"))
+        );
+        assert_eq!(
+            every_hour.next_after(ts("2025-03-09T07:29:59.999Z")),
+            Some(ts("2025-03-09T07:30:00Z"))
+        );
         // DST does not move it: still on the half hour in UTC across New York's jump.
-        assert_eq!(every_hour.next_after(ts("2025-03-09T08:00:00Z")), Some(ts("2025-03-09T08:30:00Z")));
+        assert_eq!(
+            every_hour.next_after(ts("2025-03-09T08:00:00Z")),
+            Some(ts("2025-03-09T08:30:00Z"))
+        );
     }
 
     #[test]
     fn interval_rejects_zero_and_absurd_lengths() {
         let anchor = ts("2025-01-01T00:00:00Z");
-        assert_eq!(IntervalTrigger::new(0, anchor), Err(TriggerError::IntervalNotPositive));
+        assert_eq!(
+            IntervalTrigger::new(0, anchor),
+            Err(TriggerError::IntervalNotPositive)
+        );
         assert!(IntervalTrigger::new(u64::MAX, anchor).is_err());
         let json = r#"{"type":"interval","every_seconds":0,"anchor":"2025-01-01T00:00:00Z"}"#;
-        let err = serde_json::from_str::<Trigger>(json).unwrap_err().to_string();
+        let err = serde_json::from_str::<Trigger>(json)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("interval must be at least 1 second"), "{err}");
     }
 
     #[test]
     fn once_fires_once() {
         let once = OnceTrigger::new(ts("2025-06-01T12:00:00Z"));
-        assert_eq!(once.next_after(ts("2025-06-01T11:59:59Z")), Some(ts("2025-06-01T12:00:00Z")));
+        assert_eq!(
+            once.next_after(ts("2025-06-01T11:59:59Z")),
+            Some(ts("2025-06-01T12:00:00Z"))
+        );
         assert_eq!(once.next_after(ts("2025-06-01T12:00:00Z")), None);
     }
 
@@ -206,13 +226,17 @@ mod tests {
             Zone::parse("America/New_York").unwrap(),
         ));
         let json = serde_json::to_string(&cron).unwrap();
-        assert_eq!(json, r#"{"type":"cron","expr":"0 9-18 * * 1-5","zone":"America/New_York"}"#);
+        assert_eq!(
+            json,
+            r#"{"type":"cron","expr":"0 9-18 * * 1-5","zone":"America/New_York"}"#
+        );
         assert_eq!(serde_json::from_str::<Trigger>(&json).unwrap(), cron);
         assert_eq!(
             cron.next_after(ts("2025-11-28T13:00:00Z")),
             Some(ts("2025-11-28T14:00:00Z"))
         );
-        let interval = Trigger::Interval(IntervalTrigger::new(900, ts("2025-01-01T00:00:00Z")).unwrap());
+        let interval =
+            Trigger::Interval(IntervalTrigger::new(900, ts("2025-01-01T00:00:00Z")).unwrap());
         let json = serde_json::to_string(&interval).unwrap();
         assert_eq!(serde_json::from_str::<Trigger>(&json).unwrap(), interval);
         let once = Trigger::Once(OnceTrigger::new(ts("2025-01-01T00:00:00Z")));

@@ -14,7 +14,9 @@ pub struct Zone {
 
 /// A zone name that is not in the time zone database.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown time zone `{name}`: expected an IANA name such as `UTC`, `Europe/Berlin` or `America/New_York`")]
+#[error(
+    "unknown time zone `{name}`: expected an IANA name such as `UTC`, `Europe/Berlin` or `America/New_York`"
+)]
 pub struct ZoneError {
     name: String,
 }
@@ -102,9 +104,15 @@ mod tests {
 
     #[test]
     fn known_zones_parse_and_keep_their_name() {
-        assert_eq!(Zone::parse("America/New_York").unwrap().name(), "America/New_York");
+        assert_eq!(
+            Zone::parse("America/New_York").unwrap().name(),
+            "America/New_York"
+        );
         assert_eq!(Zone::parse("UTC").unwrap().name(), "UTC");
-        assert_eq!(Zone::parse(" Pacific/Chatham ").unwrap().name(), "Pacific/Chatham");
+        assert_eq!(
+            Zone::parse(" Pacific/Chatham ").unwrap().name(),
+            "Pacific/Chatham"
+        );
     }
 
     #[test]

@@ -78,7 +78,9 @@ impl CronExpr {
         }
         if !month.is_any() {
             text.push_str(" in ");
-            text.push_str(&join_and(&month.items.iter().map(month_item).collect::<Vec<_>>()));
+            text.push_str(&join_and(
+                &month.items.iter().map(month_item).collect::<Vec<_>>(),
+            ));
         }
         text
     }
@@ -115,7 +117,8 @@ fn time_phrase(has_seconds: bool, second: &Field, minute: &Field, hour: &Field) 
     }
     let mut parts = Vec::new();
     let second_is_zero = values(second).is_some_and(|v| v == [0]);
-    if has_seconds && !second_is_zero {
+    let counts_seconds = has_seconds && !second_is_zero;
+    if counts_seconds {
         parts.push(unit_phrase(second, "second"));
         if !minute.is_any() {
             parts.push(unit_phrase(minute, "minute"));
@@ -125,7 +128,7 @@ fn time_phrase(has_seconds: bool, second: &Field, minute: &Field, hour: &Field) 
     }
     if !hour.is_any() {
         parts.push(format!("past {}", unit_phrase(hour, "hour")));
-    } else if !minute.starts_with_any && !(has_seconds && !second_is_zero) {
+    } else if !minute.starts_with_any && !counts_seconds {
         parts.push("past every hour".to_owned());
     }
     let text = parts.join(" ");
@@ -156,7 +159,9 @@ fn unit_phrase(field: &Field, unit: &str) -> String {
             Item::Value(v) => format!("{unit} {v}"),
             Item::Range(a, b) => format!("every {unit} from {a} through {b}"),
             Item::Step {
-                step, from_any: true, ..
+                step,
+                from_any: true,
+                ..
             } => format!("every {}", nth_unit(step, unit)),
             Item::Step {
                 start, end, step, ..
@@ -331,7 +336,10 @@ mod tests {
 
     #[test]
     fn describes_common_expressions() {
-        assert_eq!(describe("30 4 1,15 * 5"), "At 04:30 on the 1st and 15th of the month, or on Fridays");
+        assert_eq!(
+            describe("30 4 1,15 * 5"),
+            "At 04:30 on the 1st and 15th of the month, or on Fridays"
+        );
         assert_eq!(describe("30 2 * * *"), "At 02:30");
         assert_eq!(describe("0 9,17 * * *"), "At 09:00 and 17:00");
         assert_eq!(describe("15 30 2 * * *"), "At 02:30:15");
@@ -347,25 +355,62 @@ mod tests {
         assert_eq!(describe("*/15 2 * * *"), "Every 15 minutes past hour 2");
         assert_eq!(describe("0 */2 * * *"), "At minute 0 past every 2nd hour");
         assert_eq!(describe("@hourly"), "At minute 0 past every hour");
-        assert_eq!(describe("0 0 L * *"), "At 00:00 on the last day of the month");
-        assert_eq!(describe("0 0 29 2 *"), "At 00:00 on the 29th of the month in February");
-        assert_eq!(describe("0 0 15W * *"), "At 00:00 on the weekday nearest the 15th of the month");
-        assert_eq!(describe("0 12 * * 5#2"), "At 12:00 on the 2nd Friday of the month");
-        assert_eq!(describe("0 12 * * 5L"), "At 12:00 on the last Friday of the month");
-        assert_eq!(describe("0 8 * * fri-sun"), "At 08:00 on Friday through Sunday");
+        assert_eq!(
+            describe("0 0 L * *"),
+            "At 00:00 on the last day of the month"
+        );
+        assert_eq!(
+            describe("0 0 29 2 *"),
+            "At 00:00 on the 29th of the month in February"
+        );
+        assert_eq!(
+            describe("0 0 15W * *"),
+            "At 00:00 on the weekday nearest the 15th of the month"
+        );
+        assert_eq!(
+            describe("0 12 * * 5#2"),
+            "At 12:00 on the 2nd Friday of the month"
+        );
+        assert_eq!(
+            describe("0 12 * * 5L"),
+            "At 12:00 on the last Friday of the month"
+        );
+        assert_eq!(
+            describe("0 8 * * fri-sun"),
+            "At 08:00 on Friday through Sunday"
+        );
         assert_eq!(
             describe("0 0 */2 * 1"),
             "At 00:00 on every 2nd day of the month, but only on Mondays"
         );
-        assert_eq!(describe("0 6 1 jan,jul *"), "At 06:00 on the 1st of the month in January and July");
-        assert_eq!(describe("0 0 1 */3 *"), "At 00:00 on the 1st of the month in every 3rd month");
-        assert_eq!(describe("*/20 30 2 * * *"), "Every 20 seconds at minute 30 past hour 2");
-        assert_eq!(describe("0 0,30 8-10 * * *"), "At minutes 0 and 30 past every hour from 8 through 10");
+        assert_eq!(
+            describe("0 6 1 jan,jul *"),
+            "At 06:00 on the 1st of the month in January and July"
+        );
+        assert_eq!(
+            describe("0 0 1 */3 *"),
+            "At 00:00 on the 1st of the month in every 3rd month"
+        );
+        assert_eq!(
+            describe("*/20 30 2 * * *"),
+            "Every 20 seconds at minute 30 past hour 2"
+        );
+        assert_eq!(
+            describe("0 0,30 8-10 * * *"),
+            "At minutes 0 and 30 past every hour from 8 through 10"
+        );
     }
 
     #[test]
     fn ordinals() {
-        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31].map(ordinal).to_vec();
-        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st"]);
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31]
+            .map(ordinal)
+            .to_vec();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st"
+            ]
+        );
     }
 }

@@ -113,7 +113,10 @@ pub(crate) enum Item {
     /// Day-of-month `nW`.
     NearestWeekday(u8),
     /// Day-of-week `D#k`.
-    NthWeekday { weekday: u8, nth: u8 },
+    NthWeekday {
+        weekday: u8,
+        nth: u8,
+    },
     /// Day-of-week `DL` or `D#L`.
     LastWeekday(u8),
 }

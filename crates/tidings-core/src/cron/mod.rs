@@ -198,7 +198,11 @@ mod tests {
         let expr = CronExpr::parse("  30\t4  1,15 * 5 ").unwrap();
         assert_eq!(expr.as_str(), "30 4 1,15 * 5");
         assert!(!expr.has_seconds_field());
-        assert!(CronExpr::parse("*/5 * * * * *").unwrap().has_seconds_field());
+        assert!(
+            CronExpr::parse("*/5 * * * * *")
+                .unwrap()
+                .has_seconds_field()
+        );
         assert_eq!(CronExpr::parse("@Daily").unwrap().as_str(), "@Daily");
     }
 

@@ -210,11 +210,7 @@ fn parse_range(kind: FieldKind, item: &str, a: &str, b: &str) -> Result<(u8, u8)
 fn parse_value(kind: FieldKind, item: &str, text: &str) -> Result<u8, CronError> {
     let (min, max) = kind.bounds();
     if text.is_empty() {
-        return Err(error(
-            kind,
-            item,
-            format!("`{item}` is missing a value"),
-        ));
+        return Err(error(kind, item, format!("`{item}` is missing a value")));
     }
     if text.bytes().all(|b| b.is_ascii_digit()) {
         let value = text.parse::<u32>().unwrap_or(u32::MAX);
@@ -425,8 +421,14 @@ mod tests {
         assert_eq!(err(Minute, "61"), "minute: value 61 out of range 0-59");
         assert_eq!(err(Second, "60"), "second: value 60 out of range 0-59");
         assert_eq!(err(Hour, "24"), "hour: value 24 out of range 0-23");
-        assert_eq!(err(DayOfMonth, "0"), "day-of-month: value 0 out of range 1-31");
-        assert_eq!(err(DayOfMonth, "32"), "day-of-month: value 32 out of range 1-31");
+        assert_eq!(
+            err(DayOfMonth, "0"),
+            "day-of-month: value 0 out of range 1-31"
+        );
+        assert_eq!(
+            err(DayOfMonth, "32"),
+            "day-of-month: value 32 out of range 1-31"
+        );
         assert_eq!(err(Month, "13"), "month: value 13 out of range 1-12");
         assert_eq!(err(DayOfWeek, "8"), "day-of-week: value 8 out of range 0-7");
         assert_eq!(
@@ -481,7 +483,10 @@ mod tests {
             err(DayOfWeek, "tue-mon"),
             "day-of-week: range `tue-mon` is reversed (2 > 1); write the smaller value first, or list the values"
         );
-        assert_eq!(err(Month, "mon"), "month: unknown name `mon`; month names are jan-dec");
+        assert_eq!(
+            err(Month, "mon"),
+            "month: unknown name `mon`; month names are jan-dec"
+        );
     }
 
     #[test]
@@ -519,10 +524,7 @@ mod tests {
             err(DayOfWeek, "9L"),
             "day-of-week: value 9 in `9L` out of range 0-7"
         );
-        assert_eq!(
-            err(Minute, "L"),
-            "minute: unknown name `L`"
-        );
+        assert_eq!(err(Minute, "L"), "minute: unknown name `L`");
     }
 
     #[test]

@@ -195,17 +195,50 @@ mod tests {
 
     #[test]
     fn next_wall_field_by_field() {
-        assert_eq!(next("*/5 * * * *", "2025-06-01T00:00:00"), "2025-06-01T00:00:00");
-        assert_eq!(next("*/5 * * * *", "2025-06-01T00:00:01"), "2025-06-01T00:05:00");
-        assert_eq!(next("*/5 * * * *", "2025-06-01T23:59:00"), "2025-06-02T00:00:00");
-        assert_eq!(next("0 9-18 * * 1-5", "2025-06-06T18:00:01"), "2025-06-09T09:00:00");
-        assert_eq!(next("0 0 L * *", "2025-02-28T00:00:01"), "2025-03-31T00:00:00");
-        assert_eq!(next("0 0 29 2 *", "2025-01-01T00:00:00"), "2028-02-29T00:00:00");
-        assert_eq!(next("0 0 29 2 *", "2096-03-01T00:00:00"), "2104-02-29T00:00:00");
-        assert_eq!(next("59 23 31 12 *", "2025-12-31T23:59:01"), "2026-12-31T23:59:00");
-        assert_eq!(next("*/20 * * * * *", "2025-06-01T00:00:41"), "2025-06-01T00:01:00");
-        assert_eq!(next("0 0 0 * * 5#5", "2025-06-01T00:00:00"), "2025-08-29T00:00:00");
-        assert_eq!(next("30 4 1,15 * 5", "2025-06-01T04:30:01"), "2025-06-06T04:30:00");
+        assert_eq!(
+            next("*/5 * * * *", "2025-06-01T00:00:00"),
+            "2025-06-01T00:00:00"
+        );
+        assert_eq!(
+            next("*/5 * * * *", "2025-06-01T00:00:01"),
+            "2025-06-01T00:05:00"
+        );
+        assert_eq!(
+            next("*/5 * * * *", "2025-06-01T23:59:00"),
+            "2025-06-02T00:00:00"
+        );
+        assert_eq!(
+            next("0 9-18 * * 1-5", "2025-06-06T18:00:01"),
+            "2025-06-09T09:00:00"
+        );
+        assert_eq!(
+            next("0 0 L * *", "2025-02-28T00:00:01"),
+            "2025-03-31T00:00:00"
+        );
+        assert_eq!(
+            next("0 0 29 2 *", "2025-01-01T00:00:00"),
+            "2028-02-29T00:00:00"
+        );
+        assert_eq!(
+            next("0 0 29 2 *", "2096-03-01T00:00:00"),
+            "2104-02-29T00:00:00"
+        );
+        assert_eq!(
+            next("59 23 31 12 *", "2025-12-31T23:59:01"),
+            "2026-12-31T23:59:00"
+        );
+        assert_eq!(
+            next("*/20 * * * * *", "2025-06-01T00:00:41"),
+            "2025-06-01T00:01:00"
+        );
+        assert_eq!(
+            next("0 0 0 * * 5#5", "2025-06-01T00:00:00"),
+            "2025-08-29T00:00:00"
+        );
+        assert_eq!(
+            next("30 4 1,15 * 5", "2025-06-01T04:30:01"),
+            "2025-06-06T04:30:00"
+        );
     }
 
     #[test]
@@ -215,7 +248,9 @@ mod tests {
             "`0 0 30 2 *` can never fire: day-of-month `30` has no day that exists in February (the longest has 29 days)"
         );
         assert_eq!(
-            CronExpr::parse("0 0 31 4,6,9,11 *").unwrap_err().to_string(),
+            CronExpr::parse("0 0 31 4,6,9,11 *")
+                .unwrap_err()
+                .to_string(),
             "`0 0 31 4,6,9,11 *` can never fire: day-of-month `31` has no day that exists in April, June, September or November (the longest has 30 days)"
         );
         assert_eq!(
@@ -232,11 +267,17 @@ mod tests {
     fn rare_but_possible_expressions_are_accepted() {
         // The 29th of February falling on a Sunday (`*/7` starts with `*`, so both must match).
         assert!(CronExpr::parse("0 0 29 2 */7").is_ok());
-        assert_eq!(next("0 0 29 2 */7", "2025-01-01T00:00:00"), "2032-02-29T00:00:00");
+        assert_eq!(
+            next("0 0 29 2 */7", "2025-01-01T00:00:00"),
+            "2032-02-29T00:00:00"
+        );
         // When both day fields are restricted, either may match: this fires every Monday of February.
         assert!(CronExpr::parse("0 0 30 2 1").is_ok());
         // A fifth Friday in February happens only when the 29th is a Friday.
-        assert_eq!(next("0 0 * 2 5#5", "2025-01-01T00:00:00"), "2036-02-29T00:00:00");
+        assert_eq!(
+            next("0 0 * 2 5#5", "2025-01-01T00:00:00"),
+            "2036-02-29T00:00:00"
+        );
     }
 
     #[test]

@@ -16,9 +16,9 @@
 
 use std::fmt;
 
+use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, TimeZone};
-use jiff::Timestamp;
 
 use super::CronExpr;
 use super::calendar::Wall;
@@ -85,22 +85,19 @@ impl CronExpr {
         for _ in 0..MAX_SEGMENTS {
             let segment = Segment::containing(tz, lo)?;
             let mut wall_lo = lo + segment.offset;
-            if !self.wildcard_job {
-                if let Some(start) = segment.start {
-                    let jump = segment.offset - start.offset_before;
-                    if jump > 0 && jump <= MAX_DST_JUMP {
-                        // Just after a spring-forward gap: the fixed-time catch-up fire.
-                        let catch_up = catch_up_instant(start.at, start.at + segment.offset);
-                        if catch_up >= lo
-                            && self.matches_in(start.at + start.offset_before, start.at + segment.offset)
-                        {
-                            return Timestamp::from_second(catch_up).ok();
-                        }
-                    } else if jump < 0 && -jump <= MAX_DST_JUMP {
-                        // Inside the second pass of a repeated stretch: those wall times
-                        // already fired in the first pass.
-                        wall_lo = wall_lo.max(start.at + start.offset_before);
+            if let Some(start) = segment.start.filter(|_| !self.wildcard_job) {
+                let jump = segment.offset - start.offset_before;
+                let gap = (start.at + start.offset_before, start.at + segment.offset);
+                if jump > 0 && jump <= MAX_DST_JUMP {
+                    // Just after a spring-forward gap: the fixed-time catch-up fire.
+                    let catch_up = catch_up_instant(start.at, gap.1);
+                    if catch_up >= lo && self.matches_in(gap.0, gap.1) {
+                        return Timestamp::from_second(catch_up).ok();
                     }
+                } else if jump < 0 && -jump <= MAX_DST_JUMP {
+                    // Inside the second pass of a repeated stretch: those wall times already
+                    // fired in the first pass.
+                    wall_lo = wall_lo.max(gap.0);
                 }
             }
             let wall = self.next_wall_seconds(wall_lo)?;
@@ -226,10 +223,7 @@ impl Segment {
     fn containing(tz: &TimeZone, at: i64) -> Option<Segment> {
         let ts = Timestamp::from_second(at).ok()?;
         let offset = i64::from(tz.to_offset(ts).seconds());
-        let end = tz
-            .following(ts)
-            .next()
-            .map(|t| t.timestamp().as_second());
+        let end = tz.following(ts).next().map(|t| t.timestamp().as_second());
         let start = Timestamp::from_second(at + 1)
             .ok()
             .and_then(|probe| tz.preceding(probe).next())
@@ -365,7 +359,11 @@ mod tests {
         let mut out = Vec::new();
         for _ in 0..n {
             at = expr.next_after(&tz, at).unwrap();
-            out.push(at.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string());
+            out.push(
+                at.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string(),
+            );
         }
         out
     }
@@ -384,7 +382,12 @@ mod tests {
     #[test]
     fn issue_example_new_york_spring_forward() {
         assert_eq!(
-            next_n("30 2 * * *", "America/New_York", "2025-03-08T12:00:00-05:00", 3),
+            next_n(
+                "30 2 * * *",
+                "America/New_York",
+                "2025-03-08T12:00:00-05:00",
+                3
+            ),
             [
                 "2025-03-09T03:00:00-04:00",
                 "2025-03-10T02:30:00-04:00",
@@ -396,11 +399,21 @@ mod tests {
     #[test]
     fn start_exactly_at_the_jump_still_gets_the_catch_up() {
         assert_eq!(
-            next_n("30 2 * * *", "America/New_York", "2025-03-09T01:59:59-05:00", 2),
+            next_n(
+                "30 2 * * *",
+                "America/New_York",
+                "2025-03-09T01:59:59-05:00",
+                2
+            ),
             ["2025-03-09T03:00:00-04:00", "2025-03-10T02:30:00-04:00"]
         );
         assert_eq!(
-            next_n("30 2 * * *", "America/New_York", "2025-03-09T03:00:00-04:00", 1),
+            next_n(
+                "30 2 * * *",
+                "America/New_York",
+                "2025-03-09T03:00:00-04:00",
+                1
+            ),
             ["2025-03-10T02:30:00-04:00"]
         );
     }
@@ -408,11 +421,21 @@ mod tests {
     #[test]
     fn fall_back_fixed_once_wildcard_twice() {
         assert_eq!(
-            next_n("30 1 * * *", "America/New_York", "2025-11-01T12:00:00-04:00", 2),
+            next_n(
+                "30 1 * * *",
+                "America/New_York",
+                "2025-11-01T12:00:00-04:00",
+                2
+            ),
             ["2025-11-02T01:30:00-04:00", "2025-11-03T01:30:00-05:00"]
         );
         assert_eq!(
-            next_n("*/30 * * * *", "America/New_York", "2025-11-02T00:45:00-04:00", 5),
+            next_n(
+                "*/30 * * * *",
+                "America/New_York",
+                "2025-11-02T00:45:00-04:00",
+                5
+            ),
             [
                 "2025-11-02T01:00:00-04:00",
                 "2025-11-02T01:30:00-04:00",
@@ -423,7 +446,12 @@ mod tests {
         );
         // Starting inside the second pass, the fixed-time job waits for the next day.
         assert_eq!(
-            next_n("30 1 * * *", "America/New_York", "2025-11-02T01:10:00-05:00", 1),
+            next_n(
+                "30 1 * * *",
+                "America/New_York",
+                "2025-11-02T01:10:00-05:00",
+                1
+            ),
             ["2025-11-03T01:30:00-05:00"]
         );
     }
@@ -435,7 +463,12 @@ mod tests {
             ["1969-12-31T23:59:59+00:00", "1970-01-01T00:00:00+00:00"]
         );
         assert_eq!(
-            next_n("* * * * * *", "Europe/Berlin", "2025-06-01T00:00:00.999Z", 1),
+            next_n(
+                "* * * * * *",
+                "Europe/Berlin",
+                "2025-06-01T00:00:00.999Z",
+                1
+            ),
             ["2025-06-01T02:00:01+02:00"]
         );
     }
@@ -452,23 +485,33 @@ mod tests {
         };
         assert_eq!(
             notes("30 2 * * *", "2025-03-08T12:00:00-05:00", 2),
-            ["02:30 does not exist on 2025-03-09 (clocks jump from 02:00 to 03:00); runs at 03:00 instead"]
+            [
+                "02:30 does not exist on 2025-03-09 (clocks jump from 02:00 to 03:00); runs at 03:00 instead"
+            ]
         );
         assert_eq!(
             notes("0,15,30,45 2 * * *", "2025-03-08T12:00:00-05:00", 1),
-            ["02:00, 02:15, 02:30 and 02:45 do not exist on 2025-03-09 (clocks jump from 02:00 to 03:00); they run once, at 03:00 instead"]
+            [
+                "02:00, 02:15, 02:30 and 02:45 do not exist on 2025-03-09 (clocks jump from 02:00 to 03:00); they run once, at 03:00 instead"
+            ]
         );
         assert_eq!(
             notes("*/15 * * * *", "2025-03-09T01:50:00-05:00", 1),
-            ["02:00, 02:15, 02:30 and 02:45 on 2025-03-09 do not exist (clocks jump from 02:00 to 03:00) and are skipped"]
+            [
+                "02:00, 02:15, 02:30 and 02:45 on 2025-03-09 do not exist (clocks jump from 02:00 to 03:00) and are skipped"
+            ]
         );
         assert_eq!(
             notes("30 1 * * *", "2025-11-01T12:00:00-04:00", 1),
-            ["01:30 happens twice on 2025-11-02 (clocks go back from 02:00 to 01:00); a fixed-time job runs in the first pass only"]
+            [
+                "01:30 happens twice on 2025-11-02 (clocks go back from 02:00 to 01:00); a fixed-time job runs in the first pass only"
+            ]
         );
         assert_eq!(
             notes("30 1 * * *", "2025-11-01T12:00:00-04:00", 1),
-            ["01:30 happens twice on 2025-11-02 (clocks go back from 02:00 to 01:00); a fixed-time job runs in the first pass only"]
+            [
+                "01:30 happens twice on 2025-11-02 (clocks go back from 02:00 to 01:00); a fixed-time job runs in the first pass only"
+            ]
         );
         let both = notes("*/30 1 * * *", "2025-11-02T00:45:00-04:00", 4);
         assert_eq!(both.len(), 4);

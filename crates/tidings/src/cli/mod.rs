@@ -1,0 +1,144 @@
+//! The command line: global flags, the subcommands, and how a failure becomes an exit code
+//! (0 ok, 1 the work failed, 2 usage or configuration error). Commands write their output to
+//! the writer they are given, so tests can capture it; logs go to stderr.
+//!
+//! Adding a subcommand `foo`: write `cli/foo.rs` with a clap type `FooCommand` and a method
+//! `run(self, …) -> Result<(), Failure>`, then add `pub mod foo;` below, a variant
+//! `Foo(foo::FooCommand)` to [`Command`] and one arm to `Cli::dispatch`.
+
+pub mod config;
+pub mod cron;
+pub mod serve;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, ConfigErrors, ConfigFile, ConfigSources, LogFormat, Overrides};
+
+/// Exit code for a failure while doing the work.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for invalid flags, arguments or configuration (clap uses it for usage errors too).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Keeps customer feedback fresh and acted upon, on a durable, time-zone-aware scheduler.
+#[derive(Debug, Parser)]
+#[command(name = "tidings", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file [default: ./tidings.toml, if it exists]
+    #[arg(long, global = true, env = "TIDINGS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Log output: human-readable (coloured on a terminal), plain text, or JSON lines
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+
+    /// Log level or filter, e.g. `debug` or `info,tidings=debug` (RUST_LOG wins when set)
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The global flags that are configuration settings; subcommands add their own.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            log_format: self.log_format,
+            log_level: self.log_level.clone(),
+            ..Overrides::default()
+        }
+    }
+
+    /// Loads the configuration: defaults < file < `TIDINGS_*` environment < `flags`.
+    pub fn load_config(&self, flags: Overrides) -> Result<Config, ConfigErrors> {
+        let file = ConfigFile::named_or_default(self.config.clone());
+        crate::config::load(&ConfigSources::with_process_env(file, flags))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: the HTTP API on `server.listen`, until SIGINT or SIGTERM
+    Serve(serve::ServeArgs),
+
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+
+    /// Work with cron expressions: next fire times, plain-English explanations
+    #[command(subcommand)]
+    Cron(cron::CronCommand),
+}
+
+impl Cli {
+    /// Runs the command, writing its output to `out` and any error to `err`, and returns the
+    /// process's exit code.
+    pub async fn run(self, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+        match self.dispatch(out).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => failure.report(err),
+        }
+    }
+
+    async fn dispatch(self, out: &mut dyn Write) -> Result<(), Failure> {
+        let Cli { global, command } = self;
+        match command {
+            Command::Serve(args) => args.run(&global).await,
+            Command::Config(command) => command.run(&global, out),
+            Command::Cron(command) => command.run(out),
+        }
+    }
+}
+
+/// A command that did not succeed; the variant decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// The user asked for something invalid: flags, arguments, configuration. Exit code 2.
+    Usage(anyhow::Error),
+    /// The work failed: a port in use, a database down. Exit code 1.
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
+        Failure::Usage(error.into())
+    }
+
+    pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
+        Failure::Runtime(error.into())
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => EXIT_USAGE,
+            Failure::Runtime(_) => EXIT_FAILURE,
+        }
+    }
+
+    /// Writes the error to `err`, each line (each configuration problem) as `error: …`.
+    fn report(self, err: &mut dyn Write) -> ExitCode {
+        let code = self.exit_code();
+        let (Failure::Usage(error) | Failure::Runtime(error)) = self;
+        for line in format!("{error:#}").lines() {
+            // Nothing sensible is left to do if stderr itself cannot be written.
+            let _ = writeln!(err, "error: {line}");
+        }
+        ExitCode::from(code)
+    }
+}
+
+impl From<ConfigErrors> for Failure {
+    fn from(errors: ConfigErrors) -> Failure {
+        Failure::usage(errors)
+    }
+}

@@ -1,0 +1,174 @@
+//! The one typed configuration of tidings, its defaults, and how it is loaded.
+//!
+//! Layers, lowest first: the defaults written here < `tidings.toml` < `TIDINGS_*` environment
+//! variables (`__` nests: `TIDINGS_SERVER__LISTEN`) < command-line flags. [`load`] merges them and
+//! reports every problem at once (unknown keys with a suggestion, invalid values naming their key
+//! and where they came from) as [`ConfigErrors`].
+//!
+//! Adding a setting: add the field to its section struct and to the section's `Default`; the
+//! unknown-key check learns the new key from the serialized defaults (see `keys.rs`). Adding a
+//! section: a struct with `#[serde(default)]` and a `Default`, a field in [`Config`], and one
+//! `reader.section("name")` line in `load.rs`. A flag that sets a key: a field in [`Overrides`]
+//! and its flag name in `layer.rs`, so that messages can name it.
+
+mod database_url;
+pub(crate) mod duration;
+mod error;
+mod keys;
+mod layer;
+mod listen_addr;
+mod load;
+mod log_level;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tidings_core::Zone;
+
+pub use database_url::{Backend, DatabaseUrl, DatabaseUrlError};
+pub use error::{ConfigError, ConfigErrors};
+pub use load::{ConfigFile, ConfigSources, DEFAULT_CONFIG_FILE, Overrides, load};
+pub use log_level::{LogLevel, LogLevelError};
+
+/// Everything `tidings` can be configured with. Build it with [`load`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub scheduler: SchedulerConfig,
+    pub schedules: SchedulesConfig,
+}
+
+/// `[server]`: the HTTP listener.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// Address the API and dashboard listen on; port 0 picks a free port.
+    #[serde(with = "listen_addr")]
+    pub listen: SocketAddr,
+    /// How long running work may take to finish after SIGINT/SIGTERM.
+    #[serde(with = "duration")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[database]`: where the store lives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`; its password is redacted whenever it is shown.
+    pub url: DatabaseUrl,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: DatabaseUrl::sqlite("./data/tidings.db"),
+        }
+    }
+}
+
+/// `[log]`: what goes to stderr, and how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A level (`info`) or a filter (`info,tidings=debug`). `RUST_LOG`, when set, wins.
+    pub level: LogLevel,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Auto,
+            level: LogLevel::info(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured when stderr is a terminal.
+    Auto,
+    /// Human-readable, never coloured.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The name used in configuration and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Auto => "auto",
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// `[scheduler]`: how schedules fire and runs are executed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchedulerConfig {
+    /// Zone for cron schedules that do not name their own.
+    pub timezone: Zone,
+    /// An occurrence noticed later than this after its time is recorded as missed, not run.
+    #[serde(with = "duration")]
+    pub misfire_grace: Duration,
+    /// How long a claimed run belongs to an instance before another may rescue it.
+    #[serde(with = "duration")]
+    pub lease: Duration,
+    /// How many runs one instance executes at once.
+    pub concurrency: u32,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            timezone: Zone::utc(),
+            misfire_grace: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
+            concurrency: 10,
+        }
+    }
+}
+
+/// `[schedules]`: limits on the schedules users create.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchedulesConfig {
+    /// The shortest interval a schedule may fire at.
+    #[serde(with = "duration")]
+    pub min_interval: Duration,
+}
+
+impl Default for SchedulesConfig {
+    fn default() -> Self {
+        SchedulesConfig {
+            min_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Config {
+    /// The effective configuration as TOML, secrets redacted: what `tidings config check` prints.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+}
