@@ -7,10 +7,14 @@
 
 pub mod clock;
 pub mod cron;
+pub mod policy;
+pub mod run;
 pub mod trigger;
 pub mod zone;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cron::{CronError, CronExpr};
+pub use policy::{FirePlan, FirePolicy, Occurrences, RetryPolicy, plan_fire};
+pub use run::{RunState, RunTrigger};
 pub use trigger::{CronTrigger, IntervalTrigger, OnceTrigger, Trigger, TriggerError};
 pub use zone::{Zone, ZoneError};

@@ -1146,7 +1146,7 @@ fn config(default_cases: u32) -> Config {
 }
 
 proptest! {
-    #![proptest_config(config(3000))]
+    #![proptest_config(config(6000))]
 
     #[test]
     fn next_after_matches_brute_force_oracle(
@@ -1159,7 +1159,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(4000))]
 
     #[test]
     fn jobs_at_the_transition_hour_match_brute_force_oracle(
@@ -1175,9 +1175,9 @@ proptest! {
 // The oracle checked against CRON.md's own examples, so that a wrong oracle fails here first.
 // ---------------------------------------------------------------------------------------------
 
-fn oracle_chain(text_expr: &Expr, zone: &str, after: &str, count: usize) -> Vec<String> {
+fn oracle_chain(expr: &Expr, zone: &str, after: &str, count: usize) -> Vec<String> {
     let tz = TimeZone::get(zone).unwrap();
-    let model = text_expr.model();
+    let model = expr.model();
     let mut at: Timestamp = after.parse().unwrap();
     let mut out = Vec::new();
     for _ in 0..count {

@@ -1,0 +1,300 @@
+//! The storage seam of tidings. The engine, the API and the CLI hold an `Arc<dyn Store>` and
+//! never know which database is under it; each backend (`tidings-store-sqlite`,
+//! `tidings-store-postgres`) owns its SQL and migrations, and both pass one conformance suite
+//! (`tidings-storetest`).
+//!
+//! Operations are cut at domain level, named entity-then-verb, each taking one params struct.
+//! Every run transition is one store operation, guarded by the state it expects, and updates the
+//! schedule's statistics in the same transaction.
+
+mod error;
+mod run;
+mod schedule;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger};
+
+pub use error::StoreError;
+pub use run::{Attempt, Run, RunId, RunOutcome};
+pub use schedule::{
+    Schedule, ScheduleId, ScheduleKey, ScheduleName, ScheduleNameError, ScheduleOrigin,
+    SchedulePolicy, ScheduleSpec, ScheduleStats,
+};
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// A migration applied by [`Store::migrate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub description: String,
+}
+
+/// A page of a list, oldest-first or newest-first as the list defines, with the cursor of the
+/// next page if there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque; pass it back as `cursor` to get the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// `schedule_create`.
+#[derive(Debug, Clone)]
+pub struct ScheduleCreateParams {
+    pub spec: ScheduleSpec,
+    pub origin: ScheduleOrigin,
+    pub now: Timestamp,
+    /// The first occurrence to fire, computed by the caller from the trigger (`None` when the
+    /// schedule is disabled or the trigger has none).
+    pub next_run_at: Option<Timestamp>,
+}
+
+/// `schedule_update`: replaces the editable fields of an existing schedule. Statistics and
+/// history are kept.
+#[derive(Debug, Clone)]
+pub struct ScheduleUpdateParams {
+    pub id: ScheduleId,
+    pub spec: ScheduleSpec,
+    pub now: Timestamp,
+    pub next_run_at: Option<Timestamp>,
+}
+
+/// `schedule_list`: newest first by id; every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleListParams {
+    pub enabled: Option<bool>,
+    pub kind: Option<String>,
+    pub source: Option<String>,
+    /// Schedules carrying this tag.
+    pub tag: Option<String>,
+    /// A case-insensitive substring of the name or description.
+    pub text: Option<String>,
+    pub origin: Option<ScheduleOrigin>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// `schedule_fire_due`: fires the due occurrences of up to `limit` schedules.
+#[derive(Debug, Clone)]
+pub struct ScheduleFireDueParams {
+    pub now: Timestamp,
+    pub limit: u32,
+}
+
+/// What firing one schedule did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleFired {
+    pub schedule_id: ScheduleId,
+    /// Runs queued, one per occurrence run.
+    pub queued: Vec<Run>,
+    /// Occurrences recorded `skipped`.
+    pub skipped: u64,
+    /// The `missed` record written, if any.
+    pub missed: Option<Occurrences>,
+    pub next_run_at: Option<Timestamp>,
+}
+
+/// `run_enqueue`: a run not made by the schedule's trigger.
+#[derive(Debug, Clone)]
+pub struct RunEnqueueParams {
+    /// The schedule it runs as (kind, params and policy are then the schedule's unless given).
+    pub schedule_id: Option<ScheduleId>,
+    pub kind: String,
+    pub params: serde_json::Value,
+    pub trigger: RunTrigger,
+    pub retry: RetryPolicy,
+    pub timeout: SignedDuration,
+    pub run_after: Timestamp,
+    pub now: Timestamp,
+    /// Refuse (with [`RunEnqueued::AtCapacity`]) when the schedule already has this many runs
+    /// queued or running.
+    pub max_instances: Option<u32>,
+}
+
+/// The outcome of `run_enqueue`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEnqueued {
+    Queued(Run),
+    /// The schedule's `max_instances` runs are already queued or running: these.
+    AtCapacity(Vec<Run>),
+}
+
+/// `run_list`: newest first by id; every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct RunListParams {
+    pub schedule_id: Option<ScheduleId>,
+    pub kind: Option<String>,
+    pub states: Vec<RunState>,
+    pub trigger: Option<RunTrigger>,
+    /// Runs created at or after this instant.
+    pub created_from: Option<Timestamp>,
+    /// Runs created before this instant.
+    pub created_to: Option<Timestamp>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// `run_claim`: takes up to `limit` queued runs whose `run_after` has come, oldest `run_after`
+/// first, and marks them `running` for `instance` with a lease until `now + lease`. A run is
+/// never handed to two claimers. Runs of a schedule that already has `max_instances` runs
+/// running are left queued.
+#[derive(Debug, Clone)]
+pub struct RunClaimParams {
+    pub instance: String,
+    pub now: Timestamp,
+    pub lease: SignedDuration,
+    pub limit: u32,
+    /// Only these kinds (the kinds this instance can run); empty for any.
+    pub kinds: Vec<String>,
+}
+
+/// `run_heartbeat`: renews the leases `instance` holds on `runs`.
+#[derive(Debug, Clone)]
+pub struct RunHeartbeatParams {
+    pub instance: String,
+    pub runs: Vec<RunId>,
+    pub now: Timestamp,
+    pub lease: SignedDuration,
+}
+
+/// What a heartbeat found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunHeartbeat {
+    /// Runs whose lease was renewed.
+    pub renewed: Vec<RunId>,
+    /// Runs this instance no longer holds (rescued by another instance, or gone): stop them.
+    pub lost: Vec<RunId>,
+    /// Runs someone asked to cancel: cancel their jobs.
+    pub cancel_requested: Vec<RunId>,
+}
+
+/// One finished attempt, as reported to `run_complete`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunCompletion {
+    pub run_id: RunId,
+    /// The lease holder; a completion from an instance that no longer holds the lease is refused.
+    pub instance: String,
+    /// The attempt number being completed.
+    pub attempt: u32,
+    pub finished_at: Timestamp,
+    pub outcome: RunOutcome,
+}
+
+/// The outcome of `run_complete`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunCompleted {
+    /// Runs updated, in their new state.
+    pub completed: Vec<Run>,
+    /// Completions refused because the run is no longer `running` under that instance and
+    /// attempt (its lease expired and it was rescued).
+    pub refused: Vec<RunId>,
+}
+
+/// `run_cancel`: a queued run is cancelled at once; a running one gets `cancel_requested`, which
+/// its worker sees at its next heartbeat.
+#[derive(Debug, Clone)]
+pub struct RunCancelParams {
+    pub id: RunId,
+    pub now: Timestamp,
+    pub reason: String,
+}
+
+/// `run_rescue_expired`: runs `running` whose lease expired before `now`. Each rescued
+/// attempt ends with the error "worker lost"; the run is queued again after its retry backoff
+/// if attempts are left, otherwise it fails.
+#[derive(Debug, Clone)]
+pub struct RunRescueParams {
+    pub now: Timestamp,
+    pub limit: u32,
+}
+
+/// The operations tidings needs from a database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn kind(&self) -> StoreKind;
+
+    /// True when the store can wake other processes on new runs (PostgreSQL LISTEN/NOTIFY).
+    fn supports_listen_notify(&self) -> bool;
+
+    /// True when several `tidings serve` processes may share the store.
+    fn supports_multiple_instances(&self) -> bool;
+
+    /// Applies pending migrations and returns the ones applied now (empty when up to date).
+    async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>>;
+
+    /// Creates a schedule. `Conflict` when the name is taken.
+    async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule>;
+
+    async fn schedule_get(&self, key: &ScheduleKey) -> StoreResult<Schedule>;
+
+    async fn schedule_list(&self, params: ScheduleListParams) -> StoreResult<Page<Schedule>>;
+
+    /// Replaces a schedule's editable fields. `Conflict` when renamed onto a taken name.
+    async fn schedule_update(&self, params: ScheduleUpdateParams) -> StoreResult<Schedule>;
+
+    /// Deletes a schedule. Its queued runs are cancelled; its runs are kept, with `schedule_id`
+    /// cleared. `NotFound` when there is no such schedule.
+    async fn schedule_delete(&self, id: ScheduleId, now: Timestamp) -> StoreResult<()>;
+
+    /// The earliest `next_run_at` of enabled schedules, for the scheduler's timer.
+    async fn schedule_next_due_at(&self) -> StoreResult<Option<Timestamp>>;
+
+    /// Fires the occurrences due at `now` of up to `limit` enabled schedules, each in one
+    /// transaction: counts the schedule's queued and running runs, plans with
+    /// [`tidings_core::plan_fire`], inserts the runs (fire key `(schedule_id, scheduled_for)`
+    /// unique: a second instance racing for the same occurrence inserts nothing), the `skipped`
+    /// records and one `missed` record, and advances `next_run_at`, all or nothing.
+    async fn schedule_fire_due(
+        &self,
+        params: ScheduleFireDueParams,
+    ) -> StoreResult<Vec<ScheduleFired>>;
+
+    /// Queues a run outside the schedule's trigger (manual, API, startup).
+    async fn run_enqueue(&self, params: RunEnqueueParams) -> StoreResult<RunEnqueued>;
+
+    async fn run_get(&self, id: RunId) -> StoreResult<Run>;
+
+    async fn run_list(&self, params: RunListParams) -> StoreResult<Page<Run>>;
+
+    /// A run's attempts, first to last.
+    async fn run_attempts(&self, id: RunId) -> StoreResult<Vec<Attempt>>;
+
+    async fn run_claim(&self, params: RunClaimParams) -> StoreResult<Vec<Run>>;
+
+    async fn run_heartbeat(&self, params: RunHeartbeatParams) -> StoreResult<RunHeartbeat>;
+
+    /// Records finished attempts, each guarded by state `running`, lease owner and attempt
+    /// number, and updates the schedules' statistics in the same transaction.
+    async fn run_complete(&self, completions: Vec<RunCompletion>) -> StoreResult<RunCompleted>;
+
+    async fn run_cancel(&self, params: RunCancelParams) -> StoreResult<Run>;
+
+    async fn run_rescue_expired(&self, params: RunRescueParams) -> StoreResult<Vec<Run>>;
+
+    /// The earliest `run_after` of queued runs, for the workers' timer.
+    async fn run_next_available_at(&self) -> StoreResult<Option<Timestamp>>;
+
+    /// Queued runs whose `run_after` has come.
+    async fn run_queue_depth(&self, now: Timestamp) -> StoreResult<u64>;
+
+    /// Records a running job's progress report.
+    async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()>;
+}
