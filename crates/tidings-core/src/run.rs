@@ -68,11 +68,11 @@ impl RunState {
     /// Whether the lifecycle allows moving from `self` to `to`.
     pub fn can_become(self, to: RunState) -> bool {
         use RunState::*;
-        match (self, to) {
-            (Queued, Running | Cancelled) => true,
-            (Running, Succeeded | Failed | TimedOut | Cancelled | Queued) => true,
-            _ => false,
-        }
+        matches!(
+            (self, to),
+            (Queued, Running | Cancelled)
+                | (Running, Succeeded | Failed | TimedOut | Cancelled | Queued)
+        )
     }
 }
 
