@@ -24,7 +24,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn not_found(entity: &'static str, key: impl ToString) -> StoreError {
+    pub fn not_found(entity: &'static str, key: &impl ToString) -> StoreError {
         StoreError::NotFound {
             entity,
             key: key.to_string(),

@@ -132,7 +132,7 @@ pub struct RunEnqueueParams {
 /// The outcome of `run_enqueue`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunEnqueued {
-    Queued(Run),
+    Queued(Box<Run>),
     /// The schedule's `max_instances` runs are already queued or running: these.
     AtCapacity(Vec<Run>),
 }
