@@ -186,8 +186,9 @@ fn parse_range(kind: FieldKind, item: &str, a: &str, b: &str) -> Result<(u8, u8)
     let start = parse_value(kind, item, a)?;
     let mut end = parse_value(kind, item, b)?;
     if kind == FieldKind::DayOfWeek {
-        // `fri-sun` means Friday through Sunday: a range ending at Sunday ends at 7.
-        if end == 0 {
+        // `fri-sun` means Friday through Sunday: a range ending at Sunday (0) ends at 7.
+        // `sun-sun` and `0-0` stay Sunday alone.
+        if end == 0 && start > 0 {
             end = 7;
         }
         if start == 7 && end == 7 {
@@ -388,6 +389,10 @@ mod tests {
         assert_eq!(items(DayOfWeek, "fri-sun"), [Item::Range(5, 7)]);
         assert_eq!(items(DayOfWeek, "5-0"), [Item::Range(5, 7)]);
         assert_eq!(items(DayOfWeek, "5-7"), [Item::Range(5, 7)]);
+        // Regression: a range from Sunday to Sunday is Sunday, not the whole week.
+        assert_eq!(items(DayOfWeek, "0-0"), [Item::Value(0)]);
+        assert_eq!(items(DayOfWeek, "sun-sun"), [Item::Value(0)]);
+        assert_eq!(items(DayOfWeek, "7-7"), [Item::Value(0)]);
         let field = parse_field(DayOfWeek, "fri-sun").unwrap();
         assert_eq!(field.value_bits(), 0b110_0001);
     }
