@@ -18,10 +18,12 @@ impl Engine {
         loop {
             let now = self.clock().now();
             let batch = self.config().fire_batch.max(1);
+            let timer = std::time::Instant::now();
             let fired = self
                 .store()
                 .schedule_fire_due(ScheduleFireDueParams { now, limit: batch })
                 .await?;
+            tracing::trace!(fired = fired.len(), took = ?timer.elapsed(), "fire");
             let full = fired.len() as u32 >= batch;
             for schedule in &fired {
                 self.record_fired(schedule);

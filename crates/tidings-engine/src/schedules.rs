@@ -11,7 +11,7 @@ use tidings_store::{
     ScheduleKey, ScheduleOrigin, ScheduleSpec, ScheduleUpdateParams,
 };
 
-use crate::{Engine, EngineError};
+use crate::{Engine, EngineError, JobRegistry};
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,92 +51,12 @@ impl Engine {
     /// Checks a schedule before it is stored: job kind and params, trigger against
     /// `min_interval`, a `once` trigger not in the past, the policy's numbers.
     pub fn schedule_check(&self, spec: &ScheduleSpec) -> Result<(), EngineError> {
-        let mut errors = Vec::new();
-        if let Err(error) = self.registry().validate(&spec.kind, &spec.params) {
-            let field = match error.field.as_deref() {
-                Some("kind") => "kind".to_owned(),
-                Some(field) => format!("params.{field}"),
-                None => "params".to_owned(),
-            };
-            errors.push(FieldError::new(field, error.to_string()));
-        }
-        let now = self.clock().now();
-        let min = self.config().min_interval;
-        match &spec.trigger {
-            Trigger::Interval(interval) => {
-                if interval.every() < min {
-                    errors.push(FieldError::new(
-                        "trigger.every_seconds",
-                        format!(
-                            "every {} s is shorter than the minimum interval of {} s (schedules.min_interval)",
-                            interval.every_seconds(),
-                            min.as_secs_f64()
-                        ),
-                    ));
-                }
-            }
-            Trigger::Cron(cron) => {
-                if let Some(shortest) = shortest_gap(&spec.trigger, now)
-                    && shortest < min
-                {
-                    errors.push(FieldError::new(
-                        "trigger.expr",
-                        format!(
-                            "`{}` fires {} s apart at its closest, more often than the minimum interval of {} s (schedules.min_interval)",
-                            cron.expr(),
-                            shortest.as_secs_f64(),
-                            min.as_secs_f64()
-                        ),
-                    ));
-                }
-            }
-            Trigger::Once(once) => {
-                if spec.enabled && once.at() <= now {
-                    errors.push(FieldError::new(
-                        "trigger.at",
-                        format!(
-                            "{} is in the past; a once trigger needs a future instant",
-                            once.at()
-                        ),
-                    ));
-                }
-            }
-        }
-        let policy = &spec.policy;
-        if policy.fire.max_instances == 0 {
-            errors.push(FieldError::new(
-                "policy.max_instances",
-                "must be at least 1",
-            ));
-        }
-        if policy.retry.max_attempts == 0 {
-            errors.push(FieldError::new(
-                "policy.retry.max_attempts",
-                "must be at least 1 (1 means no retry)",
-            ));
-        }
-        if policy.fire.misfire_grace.is_some_and(|g| g.is_negative()) {
-            errors.push(FieldError::new(
-                "policy.misfire_grace",
-                "must not be negative",
-            ));
-        }
-        if policy.timeout <= SignedDuration::ZERO {
-            errors.push(FieldError::new("policy.timeout", "must be positive"));
-        }
-        if let Some(url) = &spec.callback_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            errors.push(FieldError::new(
-                "callback_url",
-                "must be an http:// or https:// URL",
-            ));
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(EngineError::Invalid(errors))
-        }
+        check_schedule(
+            spec,
+            self.registry(),
+            self.config().min_interval,
+            self.clock().now(),
+        )
     }
 
     /// Creates a schedule; its first occurrence is the trigger's first after now.
@@ -306,6 +226,100 @@ impl Engine {
             .await?;
         self.cancel_local(id, crate::CancelReason::Requested);
         Ok(run)
+    }
+}
+
+/// The checks of [`Engine::schedule_check`] without an engine: for tools that validate schedules
+/// before any store is open (`tidings config check` on declared schedules).
+pub fn check_schedule(
+    spec: &ScheduleSpec,
+    registry: &JobRegistry,
+    min_interval: SignedDuration,
+    now: Timestamp,
+) -> Result<(), EngineError> {
+    let mut errors = Vec::new();
+    if let Err(error) = registry.validate(&spec.kind, &spec.params) {
+        let field = match error.field.as_deref() {
+            Some("kind") => "kind".to_owned(),
+            Some(field) => format!("params.{field}"),
+            None => "params".to_owned(),
+        };
+        errors.push(FieldError::new(field, error.to_string()));
+    }
+    match &spec.trigger {
+        Trigger::Interval(interval) => {
+            if interval.every() < min_interval {
+                errors.push(FieldError::new(
+                    "trigger.every_seconds",
+                    format!(
+                        "every {} s is shorter than the minimum interval of {} s (scheduler.min_interval)",
+                        interval.every_seconds(),
+                        min_interval.as_secs_f64()
+                    ),
+                ));
+            }
+        }
+        Trigger::Cron(cron) => {
+            if let Some(shortest) = shortest_gap(&spec.trigger, now)
+                && shortest < min_interval
+            {
+                errors.push(FieldError::new(
+                    "trigger.expr",
+                    format!(
+                        "`{}` fires {} s apart at its closest, more often than the minimum interval of {} s (scheduler.min_interval)",
+                        cron.expr(),
+                        shortest.as_secs_f64(),
+                        min_interval.as_secs_f64()
+                    ),
+                ));
+            }
+        }
+        Trigger::Once(once) => {
+            if spec.enabled && once.at() <= now {
+                errors.push(FieldError::new(
+                    "trigger.at",
+                    format!(
+                        "{} is in the past; a once trigger needs a future instant",
+                        once.at()
+                    ),
+                ));
+            }
+        }
+    }
+    let policy = &spec.policy;
+    if policy.fire.max_instances == 0 {
+        errors.push(FieldError::new(
+            "policy.max_instances",
+            "must be at least 1",
+        ));
+    }
+    if policy.retry.max_attempts == 0 {
+        errors.push(FieldError::new(
+            "policy.retry.max_attempts",
+            "must be at least 1 (1 means no retry)",
+        ));
+    }
+    if policy.fire.misfire_grace.is_some_and(|g| g.is_negative()) {
+        errors.push(FieldError::new(
+            "policy.misfire_grace",
+            "must not be negative",
+        ));
+    }
+    if policy.timeout <= SignedDuration::ZERO {
+        errors.push(FieldError::new("policy.timeout", "must be positive"));
+    }
+    if let Some(url) = &spec.callback_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        errors.push(FieldError::new(
+            "callback_url",
+            "must be an http:// or https:// URL",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid(errors))
     }
 }
 

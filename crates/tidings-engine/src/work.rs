@@ -21,6 +21,9 @@ use crate::{CancelReason, Engine, EngineEvent, RunningJob};
 /// After a job's token fires, how long it may take to wind down before it is aborted.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
+/// How long the workers wait for more slots to free up before claiming for a few.
+const GATHER: Duration = Duration::from_millis(5);
+
 /// Completions recorded per store call, at most.
 const COMPLETION_BATCH: usize = 500;
 
@@ -165,6 +168,7 @@ impl Engine {
 
     async fn claim(&self, limit: u32) -> Result<Vec<Run>, StoreError> {
         let now = self.clock().now();
+        let timer = Instant::now();
         let claimed = self
             .store()
             .run_claim(RunClaimParams {
@@ -175,6 +179,7 @@ impl Engine {
                 kinds: self.registry().kinds(),
             })
             .await?;
+        tracing::trace!(asked = limit, claimed = claimed.len(), took = ?timer.elapsed(), "claim");
         for run in &claimed {
             if let Some(scheduled_for) = run.scheduled_for
                 && run.attempt == 1
@@ -337,6 +342,7 @@ impl Engine {
         let completions: Vec<RunCompletion> =
             executed.iter().map(|e| e.completion.clone()).collect();
         let mut failures = 0;
+        let timer = Instant::now();
         let recorded = loop {
             match self.store().run_complete(completions.clone()).await {
                 Ok(recorded) => break recorded,
@@ -347,6 +353,7 @@ impl Engine {
                 Err(error) => return Err(error),
             }
         };
+        tracing::trace!(completions = completions.len(), took = ?timer.elapsed(), "record");
         for run_id in &recorded.refused {
             tracing::warn!(run_id = %run_id, instance = %self.config().instance, "completion refused: this instance no longer holds the run's lease (it was rescued elsewhere)");
             self.emit(EngineEvent::CompletionRefused { run_id: *run_id });
@@ -418,9 +425,24 @@ impl Engine {
         let recorder = tokio::spawn(self.clone().record_loop(done_rx));
         let mut jobs = JoinSet::new();
         let mut failures = 0_u32;
+        // Claiming for one freed slot at a time would cost a store round trip per job; when
+        // only a few slots are free and jobs are still running, wait a moment for more to
+        // free up and claim them together.
+        let gather_below = (concurrency as u32 / 2).max(1);
+        let mut gathered = false;
         while !shutdown.is_cancelled() {
             while jobs.try_join_next().is_some() {}
             let free = slots.available_permits() as u32;
+            if free > 0 && free < gather_below && !jobs.is_empty() && !gathered {
+                gathered = true;
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    Some(_) = jobs.join_next() => {}
+                    () = tokio::time::sleep(GATHER) => {}
+                }
+                continue;
+            }
+            gathered = false;
             let mut wait = self.config().idle_poll;
             if free > 0 {
                 let asked = free.min(self.config().claim_batch.max(1));

@@ -1,19 +1,25 @@
-//! `App`: the running service. [`App::build`] binds the listener (port 0 picks a free one, for
-//! tests); [`App::run_until_stopped`] serves until SIGINT, SIGTERM or its shutdown token, then
-//! lets in-flight requests finish within `server.shutdown_grace` and returns.
+//! `App`: the running service. [`App::build`] opens the store (exclusively), applies its
+//! migrations, reconciles the declared schedules and binds the listener (port 0 picks a free one,
+//! for tests); [`App::run_until_stopped`] starts the scheduler engine and serves HTTP at once —
+//! startup never waits for a job — until SIGINT, SIGTERM or its shutdown token. Then the engine
+//! stops claiming, running jobs get `server.shutdown_grace` to finish (unfinished runs go back to
+//! the queue), in-flight requests get the same grace, and it returns.
 
 use std::future::IntoFuture;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
 
+use tidings_engine::Engine;
+use tidings_store::{ScheduleListParams, StoreError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::{Config, duration};
-use crate::http;
 use crate::shutdown::StopSignals;
+use crate::store::{self, Access, OpenError};
+use crate::{http, reconcile, scheduler};
 
 /// A bound, not yet serving, tidings service.
 pub struct App {
@@ -21,6 +27,8 @@ pub struct App {
     listener: TcpListener,
     local_addr: SocketAddr,
     shutdown: CancellationToken,
+    engine: Engine,
+    schedules: ScheduleCount,
 }
 
 /// Why the service could not start or stopped with an error.
@@ -28,6 +36,12 @@ pub struct App {
 pub enum AppError {
     #[error("cannot listen on {addr}: {}; set server.listen or --listen", bind_reason(.cause))]
     Bind { addr: SocketAddr, cause: io::Error },
+    #[error(transparent)]
+    Store(#[from] OpenError),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(StoreError),
+    #[error("cannot apply the declared schedules: {0}")]
+    Reconcile(StoreError),
     #[error("cannot watch for SIGINT/SIGTERM: {0}")]
     Signals(io::Error),
     #[error("the HTTP server failed: {0}")]
@@ -43,9 +57,38 @@ fn bind_reason(cause: &io::Error) -> String {
     }
 }
 
+/// Connections the service's pool needs beyond one per worker: the firing timer, heartbeats,
+/// lease rescue and the API.
+const EXTRA_CONNECTIONS: u32 = 4;
+
+/// Schedules in the store when the service started, for the startup line.
+#[derive(Debug, Clone, Copy, Default)]
+struct ScheduleCount {
+    total: usize,
+    enabled: usize,
+}
+
 impl App {
-    /// Binds `server.listen`.
+    /// Opens the store at `database.url` (a SQLite file exclusively: a second server on it is
+    /// refused with [`OpenError::Locked`]), applies its migrations, reconciles the
+    /// `[[schedules]]` of the configuration, and binds `server.listen`.
     pub async fn build(config: Config) -> Result<App, AppError> {
+        let connections = config.scheduler.concurrency + EXTRA_CONNECTIONS;
+        let store = store::open(&config.database.url, Access::Serve { connections }).await?;
+        for migration in store.migrate().await.map_err(AppError::Migrate)? {
+            info!(
+                "applied migration {:04} {}",
+                migration.version, migration.description
+            );
+        }
+        let engine = scheduler::engine(store, &config, scheduler::instance_id());
+        reconcile::declared_schedules(&engine, &config)
+            .await
+            .map_err(AppError::Reconcile)?;
+        let schedules = count_schedules(&engine)
+            .await
+            .map_err(AppError::Reconcile)?;
+
         let addr = config.server.listen;
         let bind_error = |cause| AppError::Bind { addr, cause };
         let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
@@ -55,6 +98,8 @@ impl App {
             listener,
             local_addr,
             shutdown: CancellationToken::new(),
+            engine,
+            schedules,
         })
     }
 
@@ -63,20 +108,28 @@ impl App {
         self.local_addr
     }
 
+    /// The scheduler engine, started by [`App::run_until_stopped`].
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Cancelled when the service starts shutting down; cancel it to stop the service.
     /// Everything that must stop with the service (the scheduler, workers) shares it.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
     }
 
-    /// Serves until SIGINT or SIGTERM arrives or the shutdown token is cancelled, then waits up
-    /// to `server.shutdown_grace` for in-flight requests.
+    /// Starts the engine and serves until SIGINT or SIGTERM arrives or the shutdown token is
+    /// cancelled; then waits for the engine (running jobs get `server.shutdown_grace`, and what
+    /// is unfinished returns to the queue) and up to the same grace for in-flight requests.
     pub async fn run_until_stopped(self) -> Result<(), AppError> {
         let App {
             config,
             listener,
             local_addr,
             shutdown,
+            engine,
+            schedules,
         } = self;
         // Installed before announcing the address, so a signal sent as soon as someone reads the
         // "listening" line is handled.
@@ -92,26 +145,68 @@ impl App {
             }
         });
 
-        info!("listening on http://{local_addr}");
+        let engine_stopped = engine.start(shutdown.clone());
+        let plural = if schedules.total == 1 { "" } else { "s" };
+        info!(
+            "listening on http://{local_addr} (database {}, instance {}, {} schedule{plural}, {} enabled)",
+            config.database.url,
+            engine.config().instance,
+            schedules.total,
+            schedules.enabled
+        );
         let server = axum::serve(listener, http::router())
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future();
         let mut server = pin!(server);
         let grace = config.server.shutdown_grace;
-        let served = tokio::select! {
-            served = &mut server => served,
-            () = shutdown.cancelled() => match tokio::time::timeout(grace, &mut server).await {
-                Ok(served) => served,
-                Err(_) => {
-                    warn!("requests still open after {}; closing them", duration::format(grace));
-                    Ok(())
-                }
-            },
+        let ended_early = tokio::select! {
+            served = &mut server => Some(served),
+            () = shutdown.cancelled() => None,
         };
+        // However serving ended, the engine stops with it.
+        shutdown.cancel();
+        let drain = async {
+            match ended_early {
+                Some(served) => served,
+                None => match tokio::time::timeout(grace, &mut server).await {
+                    Ok(served) => served,
+                    Err(_) => {
+                        warn!(
+                            "requests still open after {}; closing them",
+                            duration::format(grace)
+                        );
+                        Ok(())
+                    }
+                },
+            }
+        };
+        let (served, ()) = tokio::join!(drain, engine_stopped.stopped());
         signal_watch.abort();
         served.map_err(AppError::Serve)?;
         info!("stopped");
         Ok(())
+    }
+}
+
+/// How many schedules the store holds, and how many are enabled.
+async fn count_schedules(engine: &Engine) -> Result<ScheduleCount, StoreError> {
+    let mut count = ScheduleCount::default();
+    let mut cursor = None;
+    loop {
+        let page = engine
+            .store()
+            .schedule_list(ScheduleListParams {
+                limit: 1000,
+                cursor,
+                ..ScheduleListParams::default()
+            })
+            .await?;
+        count.total += page.items.len();
+        count.enabled += page.items.iter().filter(|s| s.enabled).count();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(count),
+        }
     }
 }
 
@@ -131,11 +226,20 @@ mod tests {
         response
     }
 
-    #[tokio::test]
-    async fn app_serves_on_a_free_port_until_its_shutdown_token_is_cancelled() {
+    /// The defaults, on a free port and a database in `dir`.
+    fn config_in(dir: &tempfile::TempDir) -> Config {
         let mut config = Config::default();
         config.server.listen = "127.0.0.1:0".parse().unwrap();
-        let app = App::build(config).await.unwrap();
+        config.database.url =
+            crate::config::DatabaseUrl::parse(&format!("sqlite://{}/t.db", dir.path().display()))
+                .unwrap();
+        config
+    }
+
+    #[tokio::test]
+    async fn app_serves_on_a_free_port_until_its_shutdown_token_is_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::build(config_in(&dir)).await.unwrap();
         let addr = app.local_addr();
         assert_ne!(addr.port(), 0);
         let stop = app.shutdown_token();
@@ -165,9 +269,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_engine_runs_declared_schedules_and_stops_with_the_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = "[[schedules]]\nname = \"tick\"\ninterval = \"1s\"\nkind = \"noop\"\n";
+        std::fs::write(dir.path().join("tidings.toml"), toml).unwrap();
+        let file = crate::config::ConfigFile::Required(dir.path().join("tidings.toml"));
+        let mut config = crate::config::load(&crate::config::ConfigSources {
+            file,
+            env: Vec::new(),
+            flags: Default::default(),
+        })
+        .unwrap();
+        let defaults = config_in(&dir);
+        config.server = defaults.server;
+        config.database = defaults.database;
+
+        let app = App::build(config).await.unwrap();
+        let mut events = app.engine().subscribe();
+        let stop = app.shutdown_token();
+        let running = tokio::spawn(app.run_until_stopped());
+        let succeeded = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            loop {
+                if let Ok(tidings_engine::EngineEvent::Finished { run }) = events.recv().await
+                    && run.state == tidings_core::RunState::Succeeded
+                {
+                    return run;
+                }
+            }
+        })
+        .await
+        .expect("a declared schedule ran within 20 s");
+        assert_eq!(succeeded.kind, "noop");
+        assert!(succeeded.scheduled_for.is_some());
+        stop.cancel();
+        running.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
     async fn a_taken_port_names_the_address_and_how_to_change_it() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut config = Config::default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config_in(&dir);
         config.server.listen = taken.local_addr().unwrap();
         let Err(err) = App::build(config).await else {
             panic!("bound a port that was taken");

@@ -8,7 +8,13 @@
 
 pub mod config;
 pub mod cron;
+pub mod migrate;
+pub mod runs;
+mod schedule_flags;
+pub mod schedules;
 pub mod serve;
+mod session;
+mod text;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,6 +23,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, ConfigErrors, ConfigFile, ConfigSources, LogFormat, Overrides};
+use crate::secret::Secret;
 
 /// Exit code for a failure while doing the work.
 pub const EXIT_FAILURE: u8 = 1;
@@ -64,12 +71,36 @@ impl GlobalArgs {
         let file = ConfigFile::named_or_default(self.config.clone());
         crate::config::load(&ConfigSources::with_process_env(file, flags))
     }
+
+    /// The configuration, with `--database-url` applied.
+    pub fn load_config_with(&self, database: &DatabaseArgs) -> Result<Config, ConfigErrors> {
+        let mut flags = self.overrides();
+        flags.database_url.clone_from(&database.database_url);
+        self.load_config(flags)
+    }
+}
+
+/// Where the store is, for the commands that work on it.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB [config: database.url]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<Secret>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service: the HTTP API on `server.listen`, until SIGINT or SIGTERM
     Serve(serve::ServeArgs),
+
+    /// Apply the database migrations and say what was done
+    Migrate(migrate::MigrateArgs),
+
+    /// Manage schedules in the store directly (no server needed)
+    Schedules(schedules::SchedulesArgs),
+
+    /// Inspect runs in the store directly (no server needed)
+    Runs(runs::RunsArgs),
 
     /// Inspect the configuration
     #[command(subcommand)]
@@ -94,6 +125,9 @@ impl Cli {
         let Cli { global, command } = self;
         match command {
             Command::Serve(args) => args.run(&global).await,
+            Command::Migrate(args) => args.run(&global, out).await,
+            Command::Schedules(args) => args.run(&global, out).await,
+            Command::Runs(args) => args.run(&global, out).await,
             Command::Config(command) => command.run(&global, out),
             Command::Cron(command) => command.run(out),
         }

@@ -2,7 +2,9 @@
 //!
 //! Use on a `std::time::Duration` field with `#[serde(with = "duration")]`. Parsing is jiff's
 //! "friendly" format (which also accepts ISO 8601 such as `PT30S`); printing is the friendly form,
-//! so `config check` shows `5m` rather than `300s` or `PT5M`.
+//! so `config check` shows `5m` rather than `300s` or `PT5M`. A limit that may be switched off
+//! (`misfire_grace`) is an `Option<Duration>` with `#[serde(with = "duration::or_unlimited")]`,
+//! `None` written `"unlimited"`.
 
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +20,19 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("invalid duration `{text}`: expected e.g. 30s, 5m, 1h 30m"))?;
     Duration::try_from(signed)
         .map_err(|_| format!("invalid duration `{text}`: must not be negative"))
+}
+
+/// The word that switches a limit off.
+pub(crate) const UNLIMITED: &str = "unlimited";
+
+/// Parses a human duration or `unlimited` (`None`).
+pub(crate) fn parse_or_unlimited(text: &str) -> Result<Option<Duration>, String> {
+    if text.trim().eq_ignore_ascii_case(UNLIMITED) {
+        return Ok(None);
+    }
+    parse(text).map(Some).map_err(|_| {
+        format!("invalid duration `{text}`: expected e.g. 30s, 5m, 1h 30m, or {UNLIMITED}")
+    })
 }
 
 /// Prints a duration the way [`parse`] reads it: `30s`, `5m`, `1h 30m`, `250ms`.
@@ -57,6 +72,44 @@ impl de::Visitor<'_> for HumanDuration {
     }
 }
 
+/// `Option<Duration>` as a human duration, `None` as `"unlimited"`.
+pub(crate) mod or_unlimited {
+    use std::fmt;
+    use std::time::Duration;
+
+    use serde::{Deserializer, Serializer, de};
+
+    pub(crate) fn serialize<S: Serializer>(
+        limit: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match limit {
+            Some(duration) => super::serialize(duration, serializer),
+            None => serializer.serialize_str(super::UNLIMITED),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        deserializer.deserialize_str(DurationOrUnlimited)
+    }
+
+    struct DurationOrUnlimited;
+
+    impl de::Visitor<'_> for DurationOrUnlimited {
+        type Value = Option<Duration>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a duration such as \"30s\" or \"5m\", or \"unlimited\"")
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Option<Duration>, E> {
+            super::parse_or_unlimited(text).map_err(E::custom)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +136,20 @@ mod tests {
         assert_eq!(
             parse("-5s"),
             Err("invalid duration `-5s`: must not be negative".to_owned())
+        );
+    }
+
+    #[test]
+    fn unlimited_switches_a_limit_off() {
+        assert_eq!(parse_or_unlimited("unlimited"), Ok(None));
+        assert_eq!(parse_or_unlimited(" Unlimited "), Ok(None));
+        assert_eq!(parse_or_unlimited("90s"), Ok(Some(Duration::from_secs(90))));
+        assert_eq!(
+            parse_or_unlimited("forever"),
+            Err(
+                "invalid duration `forever`: expected e.g. 30s, 5m, 1h 30m, or unlimited"
+                    .to_owned()
+            )
         );
     }
 

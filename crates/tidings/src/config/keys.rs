@@ -27,7 +27,13 @@ impl KeyTree {
     pub(crate) fn of_config() -> KeyTree {
         let defaults = Value::serialize(Config::default())
             .expect("the default configuration serializes: every field type is a plain value");
-        KeyTree::of(&defaults)
+        let mut tree = KeyTree::of(&defaults);
+        // `[[schedules]]` is absent from the defaults (there are none) and its entries are
+        // checked key by key when they are read (`declared.rs`): here it is one setting.
+        if let KeyTree::Table(keys) = &mut tree {
+            keys.insert("schedules".to_owned(), KeyTree::Setting);
+        }
+        tree
     }
 
     /// The keys of `value`: its tables, and settings for everything else.
@@ -133,10 +139,10 @@ mod tests {
                 "scheduler",
                 "scheduler.concurrency",
                 "scheduler.lease",
+                "scheduler.min_interval",
                 "scheduler.misfire_grace",
                 "scheduler.timezone",
                 "schedules",
-                "schedules.min_interval",
                 "server",
                 "server.listen",
                 "server.shutdown_grace",

@@ -1,5 +1,6 @@
 //! Loading: merge the layers over the defaults, find every unknown key, read each section,
-//! check what the types alone cannot, and report every problem at once.
+//! check what the types alone cannot, read the declared `[[schedules]]`, and report every
+//! problem at once.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,6 +11,7 @@ use figment::value::Value;
 use figment::{Figment, Profile};
 use serde::de::DeserializeOwned;
 
+use super::declared;
 use super::error::{ConfigError, ConfigErrors};
 use super::keys::KeyTree;
 use super::layer::{Layer, dotted};
@@ -129,14 +131,15 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigErrors> {
         defaults: &defaults,
         problems: &mut problems,
     };
-    let config = Config {
+    let mut config = Config {
         server: reader.section("server"),
         database: reader.section("database"),
         log: reader.section("log"),
         scheduler: reader.section("scheduler"),
-        schedules: reader.section("schedules"),
+        schedules: Vec::new(),
     };
     check_limits(&config, &merged, &mut problems);
+    config.schedules = declared::read(&merged, &config.scheduler, &mut problems);
 
     if problems.is_empty() {
         Ok(config)
@@ -258,7 +261,7 @@ fn check_limits(config: &Config, merged: &Figment, problems: &mut Vec<ConfigErro
     if config.scheduler.lease.is_zero() {
         refuse("scheduler.lease", "must be longer than 0s");
     }
-    if config.schedules.min_interval.is_zero() {
-        refuse("schedules.min_interval", "must be longer than 0s");
+    if config.scheduler.min_interval.is_zero() {
+        refuse("scheduler.min_interval", "must be longer than 0s");
     }
 }

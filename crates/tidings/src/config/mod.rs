@@ -10,8 +10,12 @@
 //! section: a struct with `#[serde(default)]` and a `Default`, a field in [`Config`], and one
 //! `reader.section("name")` line in `load.rs`. A flag that sets a key: a field in [`Overrides`]
 //! and its flag name in `layer.rs`, so that messages can name it.
+//!
+//! `[[schedules]]` is not a section but a list of declared schedules, read and checked entry by
+//! entry in `declared.rs`.
 
 mod database_url;
+mod declared;
 pub(crate) mod duration;
 mod error;
 mod keys;
@@ -30,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use tidings_core::Zone;
 
 pub use database_url::{Backend, DatabaseUrl, DatabaseUrlError};
+pub use declared::DeclaredSchedule;
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{ConfigFile, ConfigSources, DEFAULT_CONFIG_FILE, Overrides, load};
 pub use log_level::{LogLevel, LogLevelError};
@@ -41,7 +46,10 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub scheduler: SchedulerConfig,
-    pub schedules: SchedulesConfig,
+    /// `[[schedules]]`: schedules declared in the file, reconciled into the store at start.
+    /// Printed only when there are some; `keys.rs` knows the key either way.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<DeclaredSchedule>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -128,39 +136,27 @@ impl LogFormat {
 pub struct SchedulerConfig {
     /// Zone for cron schedules that do not name their own.
     pub timezone: Zone,
-    /// An occurrence noticed later than this after its time is recorded as missed, not run.
-    #[serde(with = "duration")]
-    pub misfire_grace: Duration,
+    /// The default misfire grace of new schedules: an occurrence noticed later than this after
+    /// its time is recorded as missed, not run. `None` (written `"unlimited"`): never missed.
+    #[serde(with = "duration::or_unlimited")]
+    pub misfire_grace: Option<Duration>,
     /// How long a claimed run belongs to an instance before another may rescue it.
     #[serde(with = "duration")]
     pub lease: Duration,
     /// How many runs one instance executes at once.
     pub concurrency: u32,
+    /// The shortest interval a schedule may fire at.
+    #[serde(with = "duration")]
+    pub min_interval: Duration,
 }
 
 impl Default for SchedulerConfig {
     fn default() -> Self {
         SchedulerConfig {
             timezone: Zone::utc(),
-            misfire_grace: Duration::from_secs(300),
+            misfire_grace: Some(Duration::from_secs(300)),
             lease: Duration::from_secs(30),
             concurrency: 10,
-        }
-    }
-}
-
-/// `[schedules]`: limits on the schedules users create.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SchedulesConfig {
-    /// The shortest interval a schedule may fire at.
-    #[serde(with = "duration")]
-    pub min_interval: Duration,
-}
-
-impl Default for SchedulesConfig {
-    fn default() -> Self {
-        SchedulesConfig {
             min_interval: Duration::from_secs(1),
         }
     }

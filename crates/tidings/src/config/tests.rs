@@ -101,8 +101,6 @@ timezone = "UTC"
 misfire_grace = "5m"
 lease = "30s"
 concurrency = 10
-
-[schedules]
 min_interval = "1s"
 "#
     );
@@ -163,7 +161,10 @@ fn env_variables_nest_with_double_underscores_and_are_typed() {
         .load()
         .unwrap();
     assert_eq!(config.scheduler.concurrency, 20);
-    assert_eq!(config.scheduler.misfire_grace, Duration::from_secs(5400));
+    assert_eq!(
+        config.scheduler.misfire_grace,
+        Some(Duration::from_secs(5400))
+    );
     assert_eq!(config.scheduler.timezone.name(), "Europe/Berlin");
     assert_eq!(config.log.level.as_str(), "info,tidings=debug");
     assert_eq!(config.database.url.backend(), Backend::Postgres);
@@ -355,5 +356,89 @@ fn a_toml_syntax_error_is_located_and_other_layers_are_still_checked() {
     assert!(
         problems[1].starts_with("unknown key `server.listn`"),
         "{problems:?}"
+    );
+}
+
+#[test]
+fn misfire_grace_may_be_unlimited_and_min_interval_lives_in_scheduler() {
+    let config = Setup::new()
+        .env("TIDINGS_SCHEDULER__MISFIRE_GRACE", "unlimited")
+        .env("TIDINGS_SCHEDULER__MIN_INTERVAL", "1m")
+        .load()
+        .unwrap();
+    assert_eq!(config.scheduler.misfire_grace, None);
+    assert_eq!(config.scheduler.min_interval, Duration::from_secs(60));
+    assert!(
+        config
+            .to_toml()
+            .unwrap()
+            .contains("misfire_grace = \"unlimited\"\n")
+    );
+
+    let problems = Setup::new()
+        .env("TIDINGS_SCHEDULER__MIN_INTERVAL", "0s")
+        .env("TIDINGS_SCHEDULER__MISFIRE_GRACE", "forever")
+        .problems();
+    assert_eq!(
+        problems,
+        [
+            "scheduler.misfire_grace: invalid duration `forever`: expected e.g. 30s, 5m, 1h 30m, or unlimited \
+             (from environment variable TIDINGS_SCHEDULER__MISFIRE_GRACE)",
+            "scheduler.min_interval: must be longer than 0s \
+             (from environment variable TIDINGS_SCHEDULER__MIN_INTERVAL)",
+        ]
+    );
+}
+
+#[test]
+fn declared_schedules_are_checked_against_the_scheduler_settings() {
+    let setup = Setup::new().file(
+        r#"
+        [scheduler]
+        timezone = "America/New_York"
+        min_interval = "1m"
+
+        [[schedules]]
+        name = "often"
+        interval = "30s"
+        kind = "noop"
+
+        [[schedules]]
+        name = "daily"
+        cron = "0 9 * * *"
+        kind = "noop"
+        "#,
+    );
+    let file = setup.shown();
+    assert_eq!(
+        setup.problems(),
+        [format!(
+            "schedules[0] (often).interval: every 30 s is shorter than the minimum interval of 60 s \
+             (scheduler.min_interval) (from {file})"
+        )]
+    );
+
+    let config = Setup::new()
+        .file(
+            r#"
+            [scheduler]
+            timezone = "America/New_York"
+
+            [[schedules]]
+            name = "daily"
+            cron = "0 9 * * *"
+            kind = "noop"
+            "#,
+        )
+        .load()
+        .unwrap();
+    assert_eq!(config.schedules.len(), 1);
+    assert_eq!(config.schedules[0].name().as_str(), "daily");
+    let defaults = crate::draft::DraftDefaults::of(&config.scheduler);
+    let now = "2026-01-01T00:00:00Z".parse().unwrap();
+    let spec = config.schedules[0].spec(None, &defaults, now).unwrap();
+    assert_eq!(
+        serde_json::to_value(&spec.trigger).unwrap(),
+        serde_json::json!({"type": "cron", "expr": "0 9 * * *", "zone": "America/New_York"})
     );
 }

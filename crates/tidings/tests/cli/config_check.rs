@@ -65,8 +65,6 @@ timezone = "Europe/Paris"
 misfire_grace = "10m"
 lease = "30s"
 concurrency = 4
-
-[schedules]
 min_interval = "1s"
 "#
     );
@@ -156,4 +154,139 @@ fn a_usage_error_exits_2() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("invalid value 'xml' for '--log-format <FORMAT>'"));
+}
+
+#[test]
+fn check_reports_bad_declared_schedules_with_their_index_and_name() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("tidings.toml"),
+        r#"
+        [scheduler]
+        concurency = 4
+
+        [[schedules]]
+        name = "fine"
+        interval = "15m"
+        kind = "noop"
+
+        [[schedules]]
+        name = "nightly"
+        cron = "0 25 * * *"
+        timezone = "Mars/Olympus_Mons"
+        kind = "http"
+        retries = 3
+
+        [[schedules]]
+        name = "ping"
+        interval = "500ms"
+        kind = "nope"
+        enabled = "yes"
+        "#,
+    )
+    .unwrap();
+
+    let output = config_check(&dir, &[]);
+
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr).lines().collect::<Vec<_>>(),
+        [
+            "error: unknown key `scheduler.concurency` in ./tidings.toml; did you mean `scheduler.concurrency`?",
+            "error: unknown key `schedules[1].retries` in ./tidings.toml",
+            "error: schedules[1] (nightly).timezone: unknown time zone `Mars/Olympus_Mons`: expected an IANA name \
+             such as `UTC`, `Europe/Berlin` or `America/New_York` (from ./tidings.toml)",
+            "error: schedules[1] (nightly).cron: hour: value 25 out of range 0-23 (from ./tidings.toml)",
+            "error: schedules[1] (nightly).params.url: invalid params for job kind `http`: `url`: is required \
+             (from ./tidings.toml)",
+            "error: schedules[2] (ping).enabled: invalid type: string \"yes\", expected a boolean (from ./tidings.toml)",
+            "error: schedules[2] (ping).interval: invalid interval `500ms`: use whole seconds, such as 1s, 90s or 15m \
+             (from ./tidings.toml)",
+            "error: schedules[2] (ping).kind: invalid params for job kind `nope`: unknown job kind `nope`; known kinds: \
+             http, noop (from ./tidings.toml)",
+        ]
+    );
+}
+
+#[test]
+fn declared_schedules_and_an_unlimited_grace_are_printed_back() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("tidings.toml"),
+        r#"
+        [scheduler]
+        misfire_grace = "unlimited"
+        min_interval = "30s"
+
+        [[schedules]]
+        name = "ping"
+        cron = "*/5 * * * *"
+        timezone = "Europe/Berlin"
+        kind = "http"
+        params = { url = "https://example.com/ping", headers = { Authorization = "Bearer ${TOKEN}" } }
+        tags = ["ops"]
+        misfire_grace = "1m"
+
+        [[schedules]]
+        name = "tick"
+        interval_seconds = 60
+        anchor = 2026-01-01T00:00:00Z
+        kind = "noop"
+        enabled = false
+        "#,
+    )
+    .unwrap();
+
+    let output = config_check(&dir, &[]);
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("[scheduler]\ntimezone = \"UTC\"\nmisfire_grace = \"unlimited\"\nlease = \"30s\"\nconcurrency = 10\nmin_interval = \"30s\"\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(
+            r#"[[schedules]]
+name = "ping"
+cron = "*/5 * * * *"
+timezone = "Europe/Berlin"
+kind = "http"
+tags = ["ops"]
+misfire_grace = "1m"
+
+[schedules.params]
+url = "https://example.com/ping"
+
+[schedules.params.headers]
+Authorization = "Bearer ${TOKEN}"
+
+[[schedules]]
+name = "tick"
+interval_seconds = 60
+anchor = "2026-01-01T00:00:00Z"
+kind = "noop"
+enabled = false
+"#
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_old_schedules_section_says_where_min_interval_went() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("tidings.toml"),
+        "[schedules]\nmin_interval = \"5s\"\n",
+    )
+    .unwrap();
+    let output = config_check(&dir, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "error: schedules: expected `[[schedules]]` entries, one table per schedule, found a `[schedules]` \
+         table; `schedules.min_interval` is now `scheduler.min_interval` (from ./tidings.toml)\n"
+    );
 }

@@ -3,122 +3,18 @@
 //! Nothing here sleeps: the tests read the server's stderr until the line they need arrives,
 //! each wait bounded by `PATIENCE`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use super::tidings_in;
+use super::{Backend, PATIENCE, Server, TestDb, text, tidings_in};
 
-/// The longest any step may take before the test fails rather than hangs.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// A `tidings serve` process and the lines of its stderr.
-struct Server {
-    child: Child,
-    stderr: Receiver<String>,
-    seen: Vec<String>,
-    _dir: TempDir,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let dir = TempDir::new().unwrap();
-        let mut child = tidings_in(dir.path())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (lines, receiver) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Server {
-            child,
-            stderr: receiver,
-            seen: Vec::new(),
-            _dir: dir,
-        }
-    }
-
-    /// Waits for a stderr line containing `needle` and returns it.
-    fn wait_for_line(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => panic!(
-                    "no `{needle}` within {PATIENCE:?}; stderr: {:#?}",
-                    self.seen
-                ),
-                Err(RecvTimeoutError::Disconnected) => {
-                    panic!("stderr closed before `{needle}`; stderr: {:#?}", self.seen)
-                }
-            }
-        }
-    }
-
-    /// The address from the "listening on http://ADDR" line.
-    fn wait_until_listening(&mut self) -> SocketAddr {
-        let line = self.wait_for_line("listening on http://");
-        let (_, rest) = line.split_once("listening on http://").unwrap();
-        let addr = rest
-            .split(|c: char| c.is_whitespace() || c == '"')
-            .next()
-            .unwrap();
-        addr.parse()
-            .unwrap_or_else(|_| panic!("not an address in {line:?}"))
-    }
-
-    fn send(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill {signal} failed");
-    }
-
-    /// Waits for the process to close its stderr and exit; returns its status and all its stderr.
-    fn wait_for_exit(&mut self) -> (ExitStatus, Vec<String>) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!("still running after {PATIENCE:?}; stderr: {:#?}", self.seen)
-                }
-            }
-        }
-        (self.child.wait().unwrap(), self.seen.clone())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Only matters when a test failed half-way: never leave a server behind.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `tidings ARGS` in a fresh folder (its default database lands there).
+fn start(args: &[&str]) -> (TempDir, Server) {
+    let dir = TempDir::new().unwrap();
+    let server = Server::start_in(dir.path(), args);
+    (dir, server)
 }
 
 /// A raw HTTP/1.1 GET: status code, headers (lower-cased), body.
@@ -139,7 +35,7 @@ fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
 
 #[test]
 fn serve_answers_healthz_and_stops_cleanly_on_sigterm() {
-    let mut server = Server::start(&["--log-format", "text", "serve", "--listen", "127.0.0.1:0"]);
+    let (_dir, mut server) = start(&["--log-format", "text", "serve", "--listen", "127.0.0.1:0"]);
     let addr = server.wait_until_listening();
     assert_ne!(addr.port(), 0);
 
@@ -182,7 +78,7 @@ fn serve_answers_healthz_and_stops_cleanly_on_sigterm() {
 
 #[test]
 fn serve_stops_cleanly_on_sigint_and_logs_json_lines() {
-    let mut server = Server::start(&["serve", "--listen", "127.0.0.1:0", "--log-format", "json"]);
+    let (_dir, mut server) = start(&["serve", "--listen", "127.0.0.1:0", "--log-format", "json"]);
     let addr = server.wait_until_listening();
     assert_eq!(get(addr, "/healthz").0, 200);
 
@@ -197,14 +93,31 @@ fn serve_stops_cleanly_on_sigint_and_logs_json_lines() {
             event["message"].as_str().unwrap().to_owned()
         })
         .collect();
+    let listening = messages
+        .iter()
+        .position(|m| m.starts_with(&format!("listening on http://{addr} ")))
+        .unwrap_or_else(|| panic!("no listening line: {messages:#?}"));
     assert_eq!(
-        messages,
-        [
-            format!("listening on http://{addr}"),
-            "received SIGINT, shutting down".to_owned(),
-            "stopped".to_owned(),
-        ]
+        messages[..listening],
+        ["applied migration 0001 init".to_owned()],
+        "{messages:#?}"
     );
+    assert!(
+        messages[listening].starts_with(&format!(
+            "listening on http://{addr} (database sqlite://./data/tidings.db, instance "
+        )),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[listening].ends_with(", 0 schedules, 0 enabled)"),
+        "{messages:#?}"
+    );
+    assert_eq!(
+        messages[listening + 1],
+        "received SIGINT, shutting down",
+        "{messages:#?}"
+    );
+    assert_eq!(messages.last().map(String::as_str), Some("stopped"));
 }
 
 #[test]
@@ -244,4 +157,27 @@ fn serve_with_an_invalid_configuration_exits_2_without_binding() {
          or [::1]:8080 (from environment variable TIDINGS_SERVER__LISTEN)\n\
          error: scheduler.concurrency: must be at least 1 (from environment variable TIDINGS_SCHEDULER__CONCURRENCY)\n"
     );
+}
+
+#[test]
+fn a_second_server_on_the_same_sqlite_file_exits_1_and_says_why() {
+    let db = TestDb::new(Backend::Sqlite);
+    let mut first = db.serve(&[]);
+    first.wait_until_listening();
+
+    let second = db.tidings(&["serve", "--listen", "127.0.0.1:0"]);
+
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second.stderr));
+    let stderr = text(&second.stderr);
+    let pid = first.child.id();
+    assert!(
+        stderr.ends_with(&format!(
+            "error: another tidings serve is already using {}/t.db (pid {pid}); SQLite allows one \
+             instance — run several instances on PostgreSQL\n",
+            db.path().display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("listening"), "{stderr}");
+    first.stop();
 }

@@ -1,0 +1,304 @@
+//! Runs leaving `running`: the outcomes workers report (`run_complete`) and lost leases
+//! (`run_rescue_expired`). Both build a list of [`Leave`]s and apply it with [`leave_running`]:
+//! one guarded multi-row UPDATE of the runs, one of their attempts, and the statistics of
+//! their schedules, all in the caller's transaction, whatever the number of runs.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+use sqlx::{PgPool, Postgres, Transaction};
+use tidings_core::RunState;
+use tidings_store::{Run, RunCompleted, RunCompletion, RunId, RunOutcome, RunRescueParams};
+
+use crate::error::Result;
+use crate::rows::{self, duration_ms, ms};
+use crate::stats;
+
+/// Where a running run goes, and how its attempt ends.
+struct Leave {
+    run_id: RunId,
+    /// The guard: the run must still be running under this owner and attempt.
+    owner: String,
+    attempt: u32,
+    state: RunState,
+    /// When the attempt ended; also the run's `finished_at` when `state` is final.
+    at: Timestamp,
+    /// Epoch ms; `Some` when the run is queued again.
+    run_after: Option<i64>,
+    /// Replaces the run's last error when `Some`.
+    error: Option<String>,
+    summary: Option<serde_json::Value>,
+    /// Snoozed and requeued attempts do not count: the run's attempt goes back by one.
+    uncount_attempt: bool,
+    attempt_outcome: RunState,
+    attempt_error: Option<String>,
+}
+
+impl Leave {
+    fn for_completion(completion: &RunCompletion) -> Leave {
+        let mut leave = Leave {
+            run_id: completion.run_id,
+            owner: completion.instance.clone(),
+            attempt: completion.attempt,
+            state: RunState::Succeeded,
+            at: completion.finished_at,
+            run_after: None,
+            error: None,
+            summary: None,
+            uncount_attempt: false,
+            attempt_outcome: RunState::Succeeded,
+            attempt_error: None,
+        };
+        match &completion.outcome {
+            RunOutcome::Succeeded { summary } => leave.summary = summary.clone(),
+            RunOutcome::Failed { error, retry_at } | RunOutcome::TimedOut { error, retry_at } => {
+                let outcome = if matches!(completion.outcome, RunOutcome::Failed { .. }) {
+                    RunState::Failed
+                } else {
+                    RunState::TimedOut
+                };
+                leave.state = if retry_at.is_some() {
+                    RunState::Queued
+                } else {
+                    outcome
+                };
+                leave.run_after = retry_at.map(ms);
+                leave.error = Some(error.clone());
+                leave.attempt_outcome = outcome;
+                leave.attempt_error = Some(error.clone());
+            }
+            RunOutcome::Cancelled { reason } => {
+                leave.state = RunState::Cancelled;
+                leave.error = Some(reason.clone());
+                leave.attempt_outcome = RunState::Cancelled;
+                leave.attempt_error = Some(reason.clone());
+            }
+            RunOutcome::Snoozed { until } => {
+                // The attempt row stays, marked `queued`, until the next claim reuses its number.
+                leave.state = RunState::Queued;
+                leave.run_after = Some(ms(*until));
+                leave.uncount_attempt = true;
+                leave.attempt_outcome = RunState::Queued;
+                leave.attempt_error = Some(format!("snoozed until {until}"));
+            }
+            RunOutcome::Requeued { reason } => {
+                leave.state = RunState::Queued;
+                leave.run_after = Some(ms(completion.finished_at));
+                leave.uncount_attempt = true;
+                leave.attempt_outcome = RunState::Queued;
+                leave.attempt_error = Some(reason.clone());
+            }
+        }
+        leave
+    }
+
+    /// A run whose lease expired: the attempt failed ("worker lost"); the run is cancelled if
+    /// that was asked, queued again after its backoff if attempts are left, or failed.
+    fn for_lost_lease(run: &Run, now: Timestamp) -> Leave {
+        let owner = run.lease_owner.clone().unwrap_or_default();
+        let expired_at = run
+            .lease_expires_at
+            .map(|at| at.to_string())
+            .unwrap_or_default();
+        let error = format!("worker lost: lease held by {owner} expired at {expired_at}");
+        let (state, run_after) = if run.cancel_requested {
+            (RunState::Cancelled, None)
+        } else if run.retry.retries_after(run.attempt) {
+            let seed = u64::try_from(run.id.0).unwrap_or_default();
+            let delay = run.retry.delay(run.attempt, seed);
+            (
+                RunState::Queued,
+                Some(ms(now).saturating_add(duration_ms(delay))),
+            )
+        } else {
+            (RunState::Failed, None)
+        };
+        Leave {
+            run_id: run.id,
+            owner,
+            attempt: run.attempt,
+            state,
+            at: now,
+            run_after,
+            error: Some(error.clone()),
+            summary: None,
+            uncount_attempt: false,
+            attempt_outcome: RunState::Failed,
+            attempt_error: Some(error),
+        }
+    }
+}
+
+/// Applies every completion whose guard holds, in one transaction; the others are refused. A
+/// second completion of the same run in one batch is refused like any stale one.
+pub(crate) async fn complete(pool: &PgPool, completions: &[RunCompletion]) -> Result<RunCompleted> {
+    if completions.is_empty() {
+        return Ok(RunCompleted::default());
+    }
+    let mut seen = HashSet::new();
+    let leaves: Vec<Leave> = completions
+        .iter()
+        .filter(|completion| seen.insert(completion.run_id))
+        .map(Leave::for_completion)
+        .collect();
+    let mut tx = pool.begin().await?;
+    let moved = leave_running(&mut tx, &leaves).await?;
+    tx.commit().await?;
+
+    let mut result = RunCompleted::default();
+    let mut moved: HashMap<RunId, Run> = moved.into_iter().map(|run| (run.id, run)).collect();
+    for completion in completions {
+        // A duplicate finds its run already taken by the first completion: refused.
+        match moved.remove(&completion.run_id) {
+            Some(run) => result.completed.push(run),
+            None => result.refused.push(completion.run_id),
+        }
+    }
+    Ok(result)
+}
+
+/// Ends the attempts whose lease expired before `now`. `SKIP LOCKED`: a run being completed
+/// by its (late) worker or rescued by another instance right now is left to them.
+pub(crate) async fn rescue_expired(pool: &PgPool, params: &RunRescueParams) -> Result<Vec<Run>> {
+    if params.limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut tx = pool.begin().await?;
+    let found = sqlx::query(
+        "SELECT * FROM runs
+         WHERE state = 'running' AND lease_expires_at < $1
+         ORDER BY lease_expires_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(ms(params.now))
+    .bind(i64::from(params.limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    let expired = rows::runs(&found)?;
+    if expired.is_empty() {
+        return Ok(Vec::new());
+    }
+    let leaves: Vec<Leave> = expired
+        .iter()
+        .map(|run| Leave::for_lost_lease(run, params.now))
+        .collect();
+    // All of them match their guard: we hold their row locks since the select.
+    let rescued = leave_running(&mut tx, &leaves).await?;
+    tx.commit().await?;
+    if !rescued.is_empty() {
+        tracing::debug!(
+            runs = ?rescued.iter().map(|run| run.id).collect::<Vec<RunId>>(),
+            "rescued runs whose worker lease expired"
+        );
+    }
+    Ok(rescued)
+}
+
+/// Moves every run whose guard holds (running, under `owner`, at `attempt`), closes its
+/// attempt, and records final states on the schedules. Returns the runs moved, in their new
+/// state, in the order of `leaves`.
+async fn leave_running(
+    tx: &mut Transaction<'static, Postgres>,
+    leaves: &[Leave],
+) -> Result<Vec<Run>> {
+    let ids: Vec<i64> = leaves.iter().map(|l| l.run_id.0).collect();
+    let owners: Vec<&str> = leaves.iter().map(|l| l.owner.as_str()).collect();
+    let attempts: Vec<i32> = leaves
+        .iter()
+        .map(|l| i32::try_from(l.attempt).unwrap_or(i32::MAX))
+        .collect();
+    let states: Vec<&str> = leaves.iter().map(|l| l.state.as_str()).collect();
+    let uncount: Vec<i32> = leaves
+        .iter()
+        .map(|l| i32::from(l.uncount_attempt))
+        .collect();
+    let run_after: Vec<Option<i64>> = leaves.iter().map(|l| l.run_after).collect();
+    let finished_at: Vec<Option<i64>> = leaves
+        .iter()
+        .map(|l| l.state.is_final().then_some(ms(l.at)))
+        .collect();
+    let errors: Vec<Option<&str>> = leaves.iter().map(|l| l.error.as_deref()).collect();
+    let summaries: Vec<Option<&serde_json::Value>> =
+        leaves.iter().map(|l| l.summary.as_ref()).collect();
+
+    // The guard is in the join: a completion whose run is no longer running under that owner
+    // and attempt (rescued, cancelled, completed already) matches nothing and is refused.
+    let moved = sqlx::query(
+        "UPDATE runs AS r
+         SET state = u.state,
+             attempt = r.attempt - u.uncount,
+             run_after = COALESCE(u.run_after, r.run_after),
+             finished_at = u.finished_at,
+             error = COALESCE(u.error, r.error),
+             summary = COALESCE(u.summary, r.summary),
+             lease_owner = NULL,
+             lease_expires_at = NULL
+         FROM UNNEST($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::integer[],
+                     $6::bigint[], $7::bigint[], $8::text[], $9::jsonb[])
+              AS u(id, owner, attempt, state, uncount, run_after, finished_at, error, summary)
+         WHERE r.id = u.id AND r.state = 'running' AND r.lease_owner = u.owner
+           AND r.attempt = u.attempt
+         RETURNING r.*",
+    )
+    .bind(&ids)
+    .bind(&owners)
+    .bind(&attempts)
+    .bind(&states)
+    .bind(&uncount)
+    .bind(&run_after)
+    .bind(&finished_at)
+    .bind(&errors)
+    .bind(&summaries)
+    .fetch_all(&mut **tx)
+    .await?;
+    let moved = rows::runs(&moved)?;
+    if moved.is_empty() {
+        return Ok(moved);
+    }
+    let applied: HashSet<RunId> = moved.iter().map(|run| run.id).collect();
+    let closed: Vec<&Leave> = leaves
+        .iter()
+        .filter(|l| applied.contains(&l.run_id))
+        .collect();
+
+    sqlx::query(
+        "UPDATE run_attempts AS a
+         SET finished_at = u.finished_at, outcome = u.outcome, error = u.error
+         FROM UNNEST($1::bigint[], $2::integer[], $3::bigint[], $4::text[], $5::text[])
+              AS u(run_id, number, finished_at, outcome, error)
+         WHERE a.run_id = u.run_id AND a.number = u.number",
+    )
+    .bind(closed.iter().map(|l| l.run_id.0).collect::<Vec<_>>())
+    .bind(
+        closed
+            .iter()
+            .map(|l| i32::try_from(l.attempt).unwrap_or(i32::MAX))
+            .collect::<Vec<_>>(),
+    )
+    .bind(closed.iter().map(|l| ms(l.at)).collect::<Vec<_>>())
+    .bind(
+        closed
+            .iter()
+            .map(|l| l.attempt_outcome.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        closed
+            .iter()
+            .map(|l| l.attempt_error.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut **tx)
+    .await?;
+
+    // In the order of `leaves`, so that the last final run of a schedule in the batch is the
+    // one its statistics point to.
+    let mut by_id: HashMap<RunId, Run> = moved.into_iter().map(|run| (run.id, run)).collect();
+    let ordered: Vec<Run> = leaves
+        .iter()
+        .filter_map(|l| by_id.remove(&l.run_id))
+        .collect();
+    stats::record_final(tx, &ordered).await?;
+    Ok(ordered)
+}

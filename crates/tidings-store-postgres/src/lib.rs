@@ -1,0 +1,208 @@
+//! The PostgreSQL backend of tidings: [`tidings_store::Store`] on sqlx, for one or several
+//! `tidings serve` instances sharing a database.
+//!
+//! What makes several instances safe is in the SQL, not in a leader: an occurrence becomes a
+//! run under the unique fire key `(schedule_id, scheduled_for)` in the same transaction that
+//! advances the schedule's `next_run_at` (guarded by its old value); due schedules and queued
+//! runs are taken with `SKIP LOCKED` row locks, so instances never wait on or double-handle
+//! each other's rows; and `max_instances` is checked under a lock on the schedule row. See
+//! `fire.rs` and `claim.rs`; the lock order every transaction follows (run rows, then schedule
+//! rows in id order) is explained in `claim.rs`.
+//!
+//! Instants are stored as BIGINT epoch milliseconds, JSON as JSONB. Migrations live in
+//! `migrations/` and are applied by [`Store::migrate`]. With [`PostgresOptions::schema`], the
+//! store works entirely inside one schema, which is how tests get a fresh database each.
+
+mod claim;
+mod complete;
+mod connect;
+mod error;
+mod fire;
+mod migrate;
+mod rows;
+mod runs;
+mod schedules;
+mod stats;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::{AssertSqlSafe, PgPool};
+use tidings_store::{
+    AppliedMigration, Attempt, Page, Run, RunCancelParams, RunClaimParams, RunCompleted,
+    RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat, RunHeartbeatParams, RunId,
+    RunListParams, RunRescueParams, Schedule, ScheduleCreateParams, ScheduleFireDueParams,
+    ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams, ScheduleUpdateParams, Store,
+    StoreError, StoreKind, StoreResult,
+};
+
+pub use crate::connect::PostgresOptions;
+use crate::connect::SchemaName;
+use crate::error::retrying;
+use crate::migrate::Migrations;
+
+/// A [`Store`] on PostgreSQL. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    schema: Option<SchemaName>,
+    migrations: Arc<Migrations>,
+}
+
+impl fmt::Debug for PostgresStore {
+    /// Says which schema, never how to connect (the connect options hold the password).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("schema", &self.schema.as_ref().map(SchemaName::as_str))
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`). With
+    /// `options.schema`, creates that schema if it does not exist and makes it the only schema
+    /// of every pooled connection. Does not migrate: call [`Store::migrate`].
+    ///
+    /// Errors name the host, database and user and say why; they never contain the password.
+    /// A server that cannot be reached is [`StoreError::Unavailable`].
+    pub async fn connect(url: &str, options: PostgresOptions) -> StoreResult<PostgresStore> {
+        let (pool, schema) = connect::open_pool(url, &options).await?;
+        let migrations = Arc::new(Migrations::new(schema.as_ref()));
+        Ok(PostgresStore {
+            pool,
+            schema,
+            migrations,
+        })
+    }
+
+    /// The migrations built into this backend, oldest first: what [`Store::migrate`] brings a
+    /// database up to.
+    pub fn migrations() -> Vec<AppliedMigration> {
+        migrate::embedded()
+    }
+
+    /// The schema this store works in, when one was given.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_ref().map(SchemaName::as_str)
+    }
+
+    /// Drops the store's schema with everything in it and closes the pool: test clean-up.
+    /// Refused (`InvalidState`) for a store opened without a schema.
+    pub async fn drop_schema(self) -> StoreResult<()> {
+        let Some(schema) = &self.schema else {
+            return Err(StoreError::InvalidState(
+                "this store was opened without a schema; there is no schema of its own to drop"
+                    .to_owned(),
+            ));
+        };
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.quoted());
+        let dropped = sqlx::query(AssertSqlSafe(sql)).execute(&self.pool).await;
+        self.pool.close().await;
+        dropped.map_err(|e| error::classify(&e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Postgres
+    }
+
+    fn supports_listen_notify(&self) -> bool {
+        true
+    }
+
+    fn supports_multiple_instances(&self) -> bool {
+        true
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
+        Ok(self.migrations.run(&self.pool).await?)
+    }
+
+    async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule> {
+        Ok(schedules::create(&self.pool, params).await?)
+    }
+
+    async fn schedule_get(&self, key: &ScheduleKey) -> StoreResult<Schedule> {
+        Ok(schedules::get(&self.pool, key).await?)
+    }
+
+    async fn schedule_list(&self, params: ScheduleListParams) -> StoreResult<Page<Schedule>> {
+        Ok(schedules::list(&self.pool, params).await?)
+    }
+
+    async fn schedule_update(&self, params: ScheduleUpdateParams) -> StoreResult<Schedule> {
+        Ok(schedules::update(&self.pool, params).await?)
+    }
+
+    async fn schedule_delete(&self, id: ScheduleId, now: Timestamp) -> StoreResult<()> {
+        Ok(retrying(|| schedules::delete(&self.pool, id, now)).await?)
+    }
+
+    async fn schedule_next_due_at(&self) -> StoreResult<Option<Timestamp>> {
+        Ok(schedules::next_due_at(&self.pool).await?)
+    }
+
+    async fn schedule_fire_due(
+        &self,
+        params: ScheduleFireDueParams,
+    ) -> StoreResult<Vec<ScheduleFired>> {
+        Ok(fire::fire_due(&self.pool, params).await?)
+    }
+
+    async fn run_enqueue(&self, params: RunEnqueueParams) -> StoreResult<RunEnqueued> {
+        Ok(retrying(|| runs::enqueue(&self.pool, &params)).await?)
+    }
+
+    async fn run_get(&self, id: RunId) -> StoreResult<Run> {
+        Ok(runs::get(&self.pool, id).await?)
+    }
+
+    async fn run_list(&self, params: RunListParams) -> StoreResult<Page<Run>> {
+        Ok(runs::list(&self.pool, &params).await?)
+    }
+
+    async fn run_attempts(&self, id: RunId) -> StoreResult<Vec<Attempt>> {
+        Ok(runs::attempts(&self.pool, id).await?)
+    }
+
+    async fn run_claim(&self, params: RunClaimParams) -> StoreResult<Vec<Run>> {
+        Ok(retrying(|| claim::claim(&self.pool, &params)).await?)
+    }
+
+    async fn run_heartbeat(&self, params: RunHeartbeatParams) -> StoreResult<RunHeartbeat> {
+        Ok(runs::heartbeat(&self.pool, &params).await?)
+    }
+
+    async fn run_complete(&self, completions: Vec<RunCompletion>) -> StoreResult<RunCompleted> {
+        Ok(retrying(|| complete::complete(&self.pool, &completions)).await?)
+    }
+
+    async fn run_cancel(&self, params: RunCancelParams) -> StoreResult<Run> {
+        Ok(retrying(|| runs::cancel(&self.pool, &params)).await?)
+    }
+
+    async fn run_rescue_expired(&self, params: RunRescueParams) -> StoreResult<Vec<Run>> {
+        Ok(retrying(|| complete::rescue_expired(&self.pool, &params)).await?)
+    }
+
+    async fn run_next_available_at(&self) -> StoreResult<Option<Timestamp>> {
+        Ok(runs::next_available_at(&self.pool).await?)
+    }
+
+    async fn run_queue_depth(&self, now: Timestamp) -> StoreResult<u64> {
+        Ok(runs::queue_depth(&self.pool, now).await?)
+    }
+
+    async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()> {
+        Ok(runs::progress(&self.pool, id, progress).await?)
+    }
+}

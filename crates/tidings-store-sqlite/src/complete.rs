@@ -1,0 +1,343 @@
+//! A run leaving `running`: the outcome a worker reports (`run_complete`) or a lost lease
+//! (`run_rescue_expired`, in `lease`). Both go through [`leave_running`], which moves the run,
+//! closes its attempt and updates the schedule's statistics in the caller's transaction.
+
+use jiff::Timestamp;
+use sqlx::SqliteConnection;
+use tidings_core::RunState;
+use tidings_store::{Run, RunCompleted, RunCompletion, RunId, RunOutcome, StoreResult};
+
+use crate::SqliteStore;
+use crate::error::db_error;
+use crate::rows::{self, ms, to_json};
+
+/// Where a running run goes, and how its attempt ends.
+pub(crate) struct Leave<'a> {
+    pub(crate) run_id: RunId,
+    /// The guard: the run must still be running under this owner and attempt.
+    pub(crate) owner: &'a str,
+    pub(crate) attempt: u32,
+    pub(crate) state: RunState,
+    /// When the attempt ended; also the run's `finished_at` when `state` is final.
+    pub(crate) at: Timestamp,
+    /// `Some` when the run is queued again.
+    pub(crate) run_after: Option<Timestamp>,
+    /// Replaces the run's last error when `Some`.
+    pub(crate) error: Option<String>,
+    pub(crate) summary: Option<serde_json::Value>,
+    /// Snoozed and requeued attempts do not count: the run's attempt goes back by one.
+    pub(crate) uncount_attempt: bool,
+    pub(crate) attempt_outcome: RunState,
+    pub(crate) attempt_error: Option<String>,
+}
+
+impl Leave<'_> {
+    /// The counters a final state adds to: `failed` covers `timed_out`.
+    fn stats(&self) -> (i64, i64) {
+        match self.state {
+            RunState::Succeeded => (1, 0),
+            RunState::Failed | RunState::TimedOut => (0, 1),
+            _ => (0, 0),
+        }
+    }
+}
+
+/// Applies `leave` if its guard holds; `None` when the run is no longer running under that
+/// owner and attempt (rescued, cancelled, completed already).
+pub(crate) async fn leave_running(
+    conn: &mut SqliteConnection,
+    leave: Leave<'_>,
+) -> StoreResult<Option<Run>> {
+    let is_final = leave.state.is_final();
+    let row = sqlx::query(
+        "UPDATE runs
+         SET state = ?4,
+             attempt = attempt - ?5,
+             run_after = COALESCE(?6, run_after),
+             finished_at = ?7,
+             error = COALESCE(?8, error),
+             summary = COALESCE(?9, summary),
+             lease_owner = NULL,
+             lease_expires_at = NULL
+         WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND attempt = ?3
+         RETURNING *",
+    )
+    .bind(leave.run_id.0)
+    .bind(leave.owner)
+    .bind(i64::from(leave.attempt))
+    .bind(leave.state.as_str())
+    .bind(i64::from(leave.uncount_attempt))
+    .bind(leave.run_after.map(ms))
+    .bind(is_final.then_some(ms(leave.at)))
+    .bind(&leave.error)
+    .bind(leave.summary.as_ref().map(to_json).transpose()?)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let run = rows::run(&row)?;
+
+    sqlx::query(
+        "UPDATE run_attempts SET finished_at = ?3, outcome = ?4, error = ?5
+         WHERE run_id = ?1 AND number = ?2",
+    )
+    .bind(leave.run_id.0)
+    .bind(i64::from(leave.attempt))
+    .bind(ms(leave.at))
+    .bind(leave.attempt_outcome.as_str())
+    .bind(&leave.attempt_error)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+
+    if let (true, Some(schedule_id)) = (is_final, run.schedule_id) {
+        let (succeeded, failed) = leave.stats();
+        sqlx::query(
+            "UPDATE schedules
+             SET succeeded = succeeded + ?2, failed = failed + ?3,
+                 last_run_at = ?4, last_run_id = ?5, last_state = ?6
+             WHERE id = ?1",
+        )
+        .bind(schedule_id.0)
+        .bind(succeeded)
+        .bind(failed)
+        .bind(run.started_at.map(ms))
+        .bind(run.id.0)
+        .bind(run.state.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(Some(run))
+}
+
+/// What a worker's report does to its run (see `RunOutcome`).
+fn leave_for(completion: &RunCompletion) -> Leave<'_> {
+    let mut leave = Leave {
+        run_id: completion.run_id,
+        owner: &completion.instance,
+        attempt: completion.attempt,
+        state: RunState::Succeeded,
+        at: completion.finished_at,
+        run_after: None,
+        error: None,
+        summary: None,
+        uncount_attempt: false,
+        attempt_outcome: RunState::Succeeded,
+        attempt_error: None,
+    };
+    match &completion.outcome {
+        RunOutcome::Succeeded { summary } => leave.summary = summary.clone(),
+        RunOutcome::Failed { error, retry_at } | RunOutcome::TimedOut { error, retry_at } => {
+            let outcome = if matches!(completion.outcome, RunOutcome::Failed { .. }) {
+                RunState::Failed
+            } else {
+                RunState::TimedOut
+            };
+            leave.state = if retry_at.is_some() {
+                RunState::Queued
+            } else {
+                outcome
+            };
+            leave.run_after = *retry_at;
+            leave.error = Some(error.clone());
+            leave.attempt_outcome = outcome;
+            leave.attempt_error = Some(error.clone());
+        }
+        RunOutcome::Cancelled { reason } => {
+            leave.state = RunState::Cancelled;
+            leave.error = Some(reason.clone());
+            leave.attempt_outcome = RunState::Cancelled;
+            leave.attempt_error = Some(reason.clone());
+        }
+        RunOutcome::Snoozed { until } => {
+            // The attempt row stays, marked `queued`, until the next claim reuses its number.
+            leave.state = RunState::Queued;
+            leave.run_after = Some(*until);
+            leave.uncount_attempt = true;
+            leave.attempt_outcome = RunState::Queued;
+            leave.attempt_error = Some(format!("snoozed until {until}"));
+        }
+        RunOutcome::Requeued { reason } => {
+            leave.state = RunState::Queued;
+            leave.run_after = Some(completion.finished_at);
+            leave.uncount_attempt = true;
+            leave.attempt_outcome = RunState::Queued;
+            leave.attempt_error = Some(reason.clone());
+        }
+    }
+    leave
+}
+
+/// One completion, flattened for `json_each` in the set-based statements below.
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    id: i64,
+    owner: &'a str,
+    attempt: i64,
+    state: &'static str,
+    uncount: i64,
+    run_after: Option<i64>,
+    finished_at: Option<i64>,
+    at: i64,
+    error: Option<&'a str>,
+    /// JSON text, so that `->>` yields it as text (or NULL).
+    summary: Option<String>,
+    attempt_outcome: &'static str,
+    attempt_error: Option<&'a str>,
+}
+
+/// A schedule's share of a batch: counters to add and its latest final run.
+#[derive(serde::Serialize)]
+struct StatsRow {
+    id: i64,
+    succeeded: i64,
+    failed: i64,
+    last_run_at: Option<i64>,
+    last_run_id: i64,
+    last_state: &'static str,
+}
+
+/// Applies every completion whose guard holds, in one write transaction of three statements
+/// whatever the batch size: the guarded run update, the attempts, and the schedules'
+/// statistics. (Rescue, which is rare, goes run by run through [`leave_running`].)
+pub(crate) async fn complete(
+    store: &SqliteStore,
+    completions: Vec<RunCompletion>,
+) -> StoreResult<RunCompleted> {
+    let mut result = RunCompleted::default();
+    if completions.is_empty() {
+        return Ok(result);
+    }
+    let leaves: Vec<Leave<'_>> = completions.iter().map(leave_for).collect();
+    let rows: Vec<Row<'_>> = leaves
+        .iter()
+        .map(|leave| {
+            Ok(Row {
+                id: leave.run_id.0,
+                owner: leave.owner,
+                attempt: i64::from(leave.attempt),
+                state: leave.state.as_str(),
+                uncount: i64::from(leave.uncount_attempt),
+                run_after: leave.run_after.map(ms),
+                finished_at: leave.state.is_final().then_some(ms(leave.at)),
+                at: ms(leave.at),
+                error: leave.error.as_deref(),
+                summary: leave.summary.as_ref().map(to_json).transpose()?,
+                attempt_outcome: leave.attempt_outcome.as_str(),
+                attempt_error: leave.attempt_error.as_deref(),
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+
+    let mut tx = store.begin_write().await?;
+    // The guard: still running, under this owner and attempt. Completions whose guard fails
+    // (the run was rescued, cancelled or completed already) change nothing and are refused.
+    let updated = sqlx::query(
+        "UPDATE runs
+         SET state = c.state,
+             attempt = runs.attempt - c.uncount,
+             run_after = COALESCE(c.run_after, runs.run_after),
+             finished_at = c.finished_at,
+             error = COALESCE(c.error, runs.error),
+             summary = COALESCE(c.summary, runs.summary),
+             lease_owner = NULL,
+             lease_expires_at = NULL
+         FROM (SELECT value ->> '$.id' AS id, value ->> '$.owner' AS owner,
+                      value ->> '$.attempt' AS attempt, value ->> '$.state' AS state,
+                      value ->> '$.uncount' AS uncount, value ->> '$.run_after' AS run_after,
+                      value ->> '$.finished_at' AS finished_at, value ->> '$.error' AS error,
+                      value ->> '$.summary' AS summary
+               FROM json_each(?1)) AS c
+         WHERE runs.id = c.id AND runs.state = 'running'
+           AND runs.lease_owner = c.owner AND runs.attempt = c.attempt
+         RETURNING *",
+    )
+    .bind(to_json(&rows)?)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let updated = rows::runs(&updated)?;
+    let applied: std::collections::HashSet<i64> = updated.iter().map(|run| run.id.0).collect();
+    let applied_rows: Vec<&Row<'_>> = rows
+        .iter()
+        .filter(|row| applied.contains(&row.id))
+        .collect();
+
+    if !applied_rows.is_empty() {
+        sqlx::query(
+            "UPDATE run_attempts
+             SET finished_at = c.at, outcome = c.outcome, error = c.error
+             FROM (SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt,
+                          value ->> '$.at' AS at, value ->> '$.attempt_outcome' AS outcome,
+                          value ->> '$.attempt_error' AS error
+                   FROM json_each(?1)) AS c
+             WHERE run_attempts.run_id = c.id AND run_attempts.number = c.attempt",
+        )
+        .bind(to_json(&applied_rows)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    }
+
+    // Statistics: per schedule, the counters this batch adds and its last final run.
+    let mut stats: Vec<StatsRow> = Vec::new();
+    for run in updated.iter().filter(|run| run.state.is_final()) {
+        let Some(schedule_id) = run.schedule_id else {
+            continue;
+        };
+        let (succeeded, failed) = match run.state {
+            RunState::Succeeded => (1, 0),
+            RunState::Failed | RunState::TimedOut => (0, 1),
+            _ => (0, 0),
+        };
+        match stats.iter_mut().find(|row| row.id == schedule_id.0) {
+            Some(row) => {
+                row.succeeded += succeeded;
+                row.failed += failed;
+                row.last_run_at = run.started_at.map(ms);
+                row.last_run_id = run.id.0;
+                row.last_state = run.state.as_str();
+            }
+            None => stats.push(StatsRow {
+                id: schedule_id.0,
+                succeeded,
+                failed,
+                last_run_at: run.started_at.map(ms),
+                last_run_id: run.id.0,
+                last_state: run.state.as_str(),
+            }),
+        }
+    }
+    if !stats.is_empty() {
+        sqlx::query(
+            "UPDATE schedules
+             SET succeeded = schedules.succeeded + c.succeeded,
+                 failed = schedules.failed + c.failed,
+                 last_run_at = c.last_run_at, last_run_id = c.last_run_id,
+                 last_state = c.last_state
+             FROM (SELECT value ->> '$.id' AS id, value ->> '$.succeeded' AS succeeded,
+                          value ->> '$.failed' AS failed, value ->> '$.last_run_at' AS last_run_at,
+                          value ->> '$.last_run_id' AS last_run_id,
+                          value ->> '$.last_state' AS last_state
+                   FROM json_each(?1)) AS c
+             WHERE schedules.id = c.id",
+        )
+        .bind(to_json(&stats)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)?;
+
+    // Report in the order the completions came.
+    for completion in &completions {
+        match updated.iter().find(|run| run.id == completion.run_id) {
+            Some(run) => result.completed.push(run.clone()),
+            None => result.refused.push(completion.run_id),
+        }
+    }
+    Ok(result)
+}

@@ -1,0 +1,317 @@
+//! The SQLite backend of tidings' [`Store`]: embedded, zero setup, one process.
+//!
+//! One writer connection (a pool of one) takes every write, each in a `BEGIN IMMEDIATE`
+//! transaction, so writes queue in this process instead of fighting over SQLite's lock; a small
+//! pool of `query_only` connections serves reads, which WAL mode lets run beside the writer.
+//! Several `tidings serve` processes cannot share a SQLite file safely, so `serve` opens the store
+//! [exclusively](SqliteOptions::exclusive); the CLI opens it shared and may run beside a server.
+//!
+//! Each module owns one group of operations and its SQL: `schedules` (CRUD), `fire`
+//! (`schedule_fire_due`), `runs` (enqueue, reads, cancel), `lease` (claim, heartbeat, rescue),
+//! `complete` (attempt outcomes).
+
+mod complete;
+mod connect;
+mod error;
+mod fire;
+mod lease;
+mod lock;
+mod migrate;
+mod page;
+mod rows;
+mod runs;
+mod schedules;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use tidings_store::{
+    AppliedMigration, Attempt, Page, Run, RunCancelParams, RunClaimParams, RunCompleted,
+    RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat, RunHeartbeatParams, RunId,
+    RunListParams, RunRescueParams, Schedule, ScheduleCreateParams, ScheduleFireDueParams,
+    ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams, ScheduleUpdateParams, Store,
+    StoreKind, StoreResult,
+};
+
+pub use connect::SqliteOptions;
+
+use crate::error::db_error;
+
+/// tidings' store on a SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    /// At most one connection: every write transaction goes through it.
+    writer: SqlitePool,
+    /// `query_only` connections for gets and lists.
+    reader: SqlitePool,
+    path: PathBuf,
+    /// Held for the store's life when opened exclusively.
+    _lock: Option<lock::InstanceLock>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder if missing) the database at `path`. Does not migrate:
+    /// call [`Store::migrate`].
+    pub async fn open(path: &Path, options: SqliteOptions) -> StoreResult<SqliteStore> {
+        connect::open(path, options).await
+    }
+
+    /// Opens the database named by a `sqlite://PATH` (or `sqlite:PATH`) URL, e.g.
+    /// `sqlite://./data/tidings.db`.
+    pub async fn open_url(url: &str, options: SqliteOptions) -> StoreResult<SqliteStore> {
+        let path = connect::path_from_url(url)?;
+        connect::open(&path, options).await
+    }
+
+    /// Opens and applies the migrations: for tests and tools.
+    pub async fn open_and_migrate(path: &Path, options: SqliteOptions) -> StoreResult<SqliteStore> {
+        let store = SqliteStore::open(path, options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The migrations built into this backend, oldest first: what [`Store::migrate`] brings a
+    /// database up to.
+    pub fn migrations() -> Vec<AppliedMigration> {
+        migrate::embedded()
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes the connections (checkpointing the WAL) and waits for them to finish. The
+    /// exclusive lock, if any, is released when the store is dropped.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// Starts a write transaction on the writer connection. `BEGIN IMMEDIATE` takes SQLite's
+    /// write lock up front (waiting up to `busy_timeout` for another process, the CLI say), so
+    /// a transaction that reads and then writes never has to upgrade its lock and cannot fail
+    /// half-way with `SQLITE_BUSY`.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Sqlite
+    }
+
+    fn supports_listen_notify(&self) -> bool {
+        false
+    }
+
+    fn supports_multiple_instances(&self) -> bool {
+        false
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
+        migrate::run(&self.writer).await
+    }
+
+    async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule> {
+        schedules::create(self, params).await
+    }
+
+    async fn schedule_get(&self, key: &ScheduleKey) -> StoreResult<Schedule> {
+        schedules::get(self, key).await
+    }
+
+    async fn schedule_list(&self, params: ScheduleListParams) -> StoreResult<Page<Schedule>> {
+        schedules::list(self, params).await
+    }
+
+    async fn schedule_update(&self, params: ScheduleUpdateParams) -> StoreResult<Schedule> {
+        schedules::update(self, params).await
+    }
+
+    async fn schedule_delete(&self, id: ScheduleId, now: Timestamp) -> StoreResult<()> {
+        schedules::delete(self, id, now).await
+    }
+
+    async fn schedule_next_due_at(&self) -> StoreResult<Option<Timestamp>> {
+        schedules::next_due_at(self).await
+    }
+
+    async fn schedule_fire_due(
+        &self,
+        params: ScheduleFireDueParams,
+    ) -> StoreResult<Vec<ScheduleFired>> {
+        fire::fire_due(self, params).await
+    }
+
+    async fn run_enqueue(&self, params: RunEnqueueParams) -> StoreResult<RunEnqueued> {
+        runs::enqueue(self, params).await
+    }
+
+    async fn run_get(&self, id: RunId) -> StoreResult<Run> {
+        runs::get(self, id).await
+    }
+
+    async fn run_list(&self, params: RunListParams) -> StoreResult<Page<Run>> {
+        runs::list(self, params).await
+    }
+
+    async fn run_attempts(&self, id: RunId) -> StoreResult<Vec<Attempt>> {
+        runs::attempts(self, id).await
+    }
+
+    async fn run_claim(&self, params: RunClaimParams) -> StoreResult<Vec<Run>> {
+        lease::claim(self, params).await
+    }
+
+    async fn run_heartbeat(&self, params: RunHeartbeatParams) -> StoreResult<RunHeartbeat> {
+        lease::heartbeat(self, params).await
+    }
+
+    async fn run_complete(&self, completions: Vec<RunCompletion>) -> StoreResult<RunCompleted> {
+        complete::complete(self, completions).await
+    }
+
+    async fn run_cancel(&self, params: RunCancelParams) -> StoreResult<Run> {
+        runs::cancel(self, params).await
+    }
+
+    async fn run_rescue_expired(&self, params: RunRescueParams) -> StoreResult<Vec<Run>> {
+        lease::rescue_expired(self, params).await
+    }
+
+    async fn run_next_available_at(&self) -> StoreResult<Option<Timestamp>> {
+        runs::next_available_at(self).await
+    }
+
+    async fn run_queue_depth(&self, now: Timestamp) -> StoreResult<u64> {
+        runs::queue_depth(self, now).await
+    }
+
+    async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()> {
+        runs::progress(self, id, progress).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tidings_store::StoreError;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn opening_creates_the_folder_and_the_database_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("nested").join("tidings.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        assert!(path.is_file());
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(foreign_keys, 1);
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(synchronous, 1, "NORMAL");
+    }
+
+    #[tokio::test]
+    async fn readers_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open_and_migrate(&dir.path().join("t.db"), SqliteOptions::default())
+                .await
+                .unwrap();
+        let refused = sqlx::query("DELETE FROM schedules")
+            .execute(&store.reader)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn migrate_applies_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tidings.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        let applied = store.migrate().await.unwrap();
+        assert_eq!(
+            applied,
+            [AppliedMigration {
+                version: 1,
+                description: "init".to_owned()
+            }]
+        );
+        assert_eq!(applied, SqliteStore::migrations());
+        assert_eq!(store.migrate().await.unwrap(), []);
+        store.close().await;
+        drop(store);
+
+        let reopened = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(reopened.migrate().await.unwrap(), []);
+    }
+
+    #[tokio::test]
+    async fn a_second_exclusive_store_on_one_file_is_refused_but_the_cli_may_open_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tidings.db");
+        let exclusive = SqliteOptions { exclusive: true };
+        let server = SqliteStore::open_and_migrate(&path, exclusive)
+            .await
+            .unwrap();
+
+        let refused = SqliteStore::open(&path, exclusive).await.unwrap_err();
+        assert!(matches!(refused, StoreError::Locked(_)), "{refused:?}");
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "another tidings serve is already using {} (pid {}); SQLite allows one instance \
+                 — run several instances on PostgreSQL",
+                path.display(),
+                std::process::id()
+            )
+        );
+
+        let cli = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(cli.schedule_next_due_at().await.unwrap(), None);
+
+        drop(server);
+        SqliteStore::open(&path, exclusive).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn open_url_reads_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("tidings.db");
+        let store = SqliteStore::open_url(
+            &format!("sqlite://{}", path.display()),
+            SqliteOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(store.path(), path);
+        assert!(path.is_file());
+    }
+}

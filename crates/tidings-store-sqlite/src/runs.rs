@@ -1,0 +1,219 @@
+//! Runs outside the lease cycle: enqueue, read, list, cancel, progress, queue figures.
+
+use jiff::Timestamp;
+use sqlx::{QueryBuilder, Sqlite};
+use tidings_core::RunState;
+use tidings_store::{
+    Attempt, Page, Run, RunCancelParams, RunEnqueueParams, RunEnqueued, RunId, RunListParams,
+    StoreError, StoreResult,
+};
+
+use crate::SqliteStore;
+use crate::error::db_error;
+use crate::page;
+use crate::rows::{self, duration_ms, ms, to_json};
+
+const MAX_PAGE: u32 = 10_000;
+
+/// Queues a run; with `max_instances`, first checks the schedule's queued and running runs in
+/// the same transaction, so two enqueuers cannot both take the last place.
+pub(crate) async fn enqueue(
+    store: &SqliteStore,
+    params: RunEnqueueParams,
+) -> StoreResult<RunEnqueued> {
+    let mut tx = store.begin_write().await?;
+    if let Some(schedule_id) = params.schedule_id {
+        if let Some(max_instances) = params.max_instances {
+            let active = sqlx::query(
+                "SELECT * FROM runs
+                 WHERE schedule_id = ?1 AND state IN ('queued', 'running')
+                 ORDER BY id",
+            )
+            .bind(schedule_id.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            if active.len() >= max_instances as usize {
+                return Ok(RunEnqueued::AtCapacity(rows::runs(&active)?));
+            }
+        }
+        let counted = sqlx::query("UPDATE schedules SET total = total + 1 WHERE id = ?1")
+            .bind(schedule_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if counted.rows_affected() == 0 {
+            return Err(StoreError::not_found("schedule", &schedule_id));
+        }
+    }
+    let row = sqlx::query(
+        r#"INSERT INTO runs (schedule_id, kind, params, "trigger", state, attempt, retry,
+                             timeout_ms, run_after, created_at)
+           VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?6, ?7, ?8)
+           RETURNING *"#,
+    )
+    .bind(params.schedule_id.map(|id| id.0))
+    .bind(&params.kind)
+    .bind(to_json(&params.params)?)
+    .bind(params.trigger.as_str())
+    .bind(to_json(&params.retry)?)
+    .bind(duration_ms(params.timeout))
+    .bind(ms(params.run_after))
+    .bind(ms(params.now))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let run = rows::run(&row)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(RunEnqueued::Queued(Box::new(run)))
+}
+
+pub(crate) async fn get(store: &SqliteStore, id: RunId) -> StoreResult<Run> {
+    let row = sqlx::query("SELECT * FROM runs WHERE id = ?1")
+        .bind(id.0)
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(db_error)?;
+    match row {
+        Some(row) => rows::run(&row),
+        None => Err(StoreError::not_found("run", &id)),
+    }
+}
+
+pub(crate) async fn list(store: &SqliteStore, params: RunListParams) -> StoreResult<Page<Run>> {
+    let limit = page::limit(params.limit, MAX_PAGE);
+    let before = page::cursor(params.cursor.as_deref())?;
+
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM runs WHERE true");
+    if let Some(before) = before {
+        query.push(" AND id < ").push_bind(before);
+    }
+    if let Some(schedule_id) = params.schedule_id {
+        query.push(" AND schedule_id = ").push_bind(schedule_id.0);
+    }
+    if let Some(kind) = params.kind {
+        query.push(" AND kind = ").push_bind(kind);
+    }
+    if !params.states.is_empty() {
+        let states: Vec<&str> = params.states.iter().map(|s| s.as_str()).collect();
+        query
+            .push(" AND state IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&states)?)
+            .push("))");
+    }
+    if let Some(trigger) = params.trigger {
+        query
+            .push(r#" AND "trigger" = "#)
+            .push_bind(trigger.as_str());
+    }
+    if let Some(from) = params.created_from {
+        query.push(" AND created_at >= ").push_bind(ms(from));
+    }
+    if let Some(to) = params.created_to {
+        query.push(" AND created_at < ").push_bind(ms(to));
+    }
+    query
+        .push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(limit) + 1);
+
+    let rows = query
+        .build()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(db_error)?;
+    Ok(page::page(rows::runs(&rows)?, limit, |run| run.id.0))
+}
+
+pub(crate) async fn attempts(store: &SqliteStore, id: RunId) -> StoreResult<Vec<Attempt>> {
+    // One read transaction, so the run cannot vanish between the two questions.
+    let mut tx = store.reader.begin().await.map_err(db_error)?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE id = ?1")
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    if exists.is_none() {
+        return Err(StoreError::not_found("run", &id));
+    }
+    let rows = sqlx::query("SELECT * FROM run_attempts WHERE run_id = ?1 ORDER BY number")
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    rows.iter().map(rows::attempt).collect()
+}
+
+/// A queued run is cancelled at once; a running one is asked to stop (its worker sees the
+/// flag at its next heartbeat); a finished one cannot be cancelled.
+pub(crate) async fn cancel(store: &SqliteStore, params: RunCancelParams) -> StoreResult<Run> {
+    let mut tx = store.begin_write().await?;
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM runs WHERE id = ?1")
+        .bind(params.id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let Some(state) = state else {
+        return Err(StoreError::not_found("run", &params.id));
+    };
+    let row = match rows::run_state(&state)? {
+        RunState::Queued => sqlx::query(
+            "UPDATE runs SET state = 'cancelled', finished_at = ?2, error = ?3
+                 WHERE id = ?1 RETURNING *",
+        )
+        .bind(params.id.0)
+        .bind(ms(params.now))
+        .bind(&params.reason),
+        RunState::Running => {
+            sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = ?1 RETURNING *")
+                .bind(params.id.0)
+        }
+        done => {
+            return Err(StoreError::InvalidState(format!(
+                "run {} already {done}",
+                params.id
+            )));
+        }
+    }
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let run = rows::run(&row)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(run)
+}
+
+pub(crate) async fn next_available_at(store: &SqliteStore) -> StoreResult<Option<Timestamp>> {
+    let next: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(run_after) FROM runs WHERE state = 'queued'")
+            .fetch_one(&store.reader)
+            .await
+            .map_err(db_error)?;
+    next.map(rows::timestamp).transpose()
+}
+
+pub(crate) async fn queue_depth(store: &SqliteStore, now: Timestamp) -> StoreResult<u64> {
+    let depth: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE state = 'queued' AND run_after <= ?1")
+            .bind(ms(now))
+            .fetch_one(&store.reader)
+            .await
+            .map_err(db_error)?;
+    Ok(u64::try_from(depth).unwrap_or_default())
+}
+
+pub(crate) async fn progress(
+    store: &SqliteStore,
+    id: RunId,
+    progress: serde_json::Value,
+) -> StoreResult<()> {
+    let updated = sqlx::query("UPDATE runs SET progress = ?2 WHERE id = ?1")
+        .bind(id.0)
+        .bind(to_json(&progress)?)
+        .execute(&store.writer)
+        .await
+        .map_err(db_error)?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::not_found("run", &id));
+    }
+    Ok(())
+}
