@@ -202,7 +202,8 @@ struct StatsRow {
 
 /// Applies every completion whose guard holds, in one write transaction of three statements
 /// whatever the batch size: the guarded run update, the attempts, and the schedules'
-/// statistics. (Rescue, which is rare, goes run by run through [`leave_running`].)
+/// statistics. Each reads the batch from a materialized CTE, so the JSON is parsed once per
+/// completion and the target rows are found by primary key. (Rescue, which is rare, goes run by run through [`leave_running`].)
 pub(crate) async fn complete(
     store: &SqliteStore,
     completions: Vec<RunCompletion>,
@@ -236,7 +237,15 @@ pub(crate) async fn complete(
     // The guard: still running, under this owner and attempt. Completions whose guard fails
     // (the run was rescued, cancelled or completed already) change nothing and are refused.
     let updated = sqlx::query(
-        "UPDATE runs
+        "WITH c AS MATERIALIZED (
+             SELECT value ->> '$.id' AS id, value ->> '$.owner' AS owner,
+                    value ->> '$.attempt' AS attempt, value ->> '$.state' AS state,
+                    value ->> '$.uncount' AS uncount, value ->> '$.run_after' AS run_after,
+                    value ->> '$.finished_at' AS finished_at, value ->> '$.error' AS error,
+                    value ->> '$.summary' AS summary
+             FROM json_each(?1)
+         )
+         UPDATE runs
          SET state = c.state,
              attempt = runs.attempt - c.uncount,
              run_after = COALESCE(c.run_after, runs.run_after),
@@ -245,12 +254,7 @@ pub(crate) async fn complete(
              summary = COALESCE(c.summary, runs.summary),
              lease_owner = NULL,
              lease_expires_at = NULL
-         FROM (SELECT value ->> '$.id' AS id, value ->> '$.owner' AS owner,
-                      value ->> '$.attempt' AS attempt, value ->> '$.state' AS state,
-                      value ->> '$.uncount' AS uncount, value ->> '$.run_after' AS run_after,
-                      value ->> '$.finished_at' AS finished_at, value ->> '$.error' AS error,
-                      value ->> '$.summary' AS summary
-               FROM json_each(?1)) AS c
+         FROM c
          WHERE runs.id = c.id AND runs.state = 'running'
            AND runs.lease_owner = c.owner AND runs.attempt = c.attempt
          RETURNING *",
@@ -268,12 +272,15 @@ pub(crate) async fn complete(
 
     if !applied_rows.is_empty() {
         sqlx::query(
-            "UPDATE run_attempts
+            "WITH c AS MATERIALIZED (
+                 SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt,
+                        value ->> '$.at' AS at, value ->> '$.attempt_outcome' AS outcome,
+                        value ->> '$.attempt_error' AS error
+                 FROM json_each(?1)
+             )
+             UPDATE run_attempts
              SET finished_at = c.at, outcome = c.outcome, error = c.error
-             FROM (SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt,
-                          value ->> '$.at' AS at, value ->> '$.attempt_outcome' AS outcome,
-                          value ->> '$.attempt_error' AS error
-                   FROM json_each(?1)) AS c
+             FROM c
              WHERE run_attempts.run_id = c.id AND run_attempts.number = c.attempt",
         )
         .bind(to_json(&applied_rows)?)
@@ -313,16 +320,19 @@ pub(crate) async fn complete(
     }
     if !stats.is_empty() {
         sqlx::query(
-            "UPDATE schedules
+            "WITH c AS MATERIALIZED (
+                 SELECT value ->> '$.id' AS id, value ->> '$.succeeded' AS succeeded,
+                        value ->> '$.failed' AS failed, value ->> '$.last_run_at' AS last_run_at,
+                        value ->> '$.last_run_id' AS last_run_id,
+                        value ->> '$.last_state' AS last_state
+                 FROM json_each(?1)
+             )
+             UPDATE schedules
              SET succeeded = schedules.succeeded + c.succeeded,
                  failed = schedules.failed + c.failed,
                  last_run_at = c.last_run_at, last_run_id = c.last_run_id,
                  last_state = c.last_state
-             FROM (SELECT value ->> '$.id' AS id, value ->> '$.succeeded' AS succeeded,
-                          value ->> '$.failed' AS failed, value ->> '$.last_run_at' AS last_run_at,
-                          value ->> '$.last_run_id' AS last_run_id,
-                          value ->> '$.last_state' AS last_state
-                   FROM json_each(?1)) AS c
+             FROM c
              WHERE schedules.id = c.id",
         )
         .bind(to_json(&stats)?)
