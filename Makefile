@@ -25,8 +25,20 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	cargo clippy --all-targets -- -D warnings
 
 .PHONY: bench
-bench: ## Run the benchmarks (see BENCHMARKS.md)
+bench: ## Run the benchmarks of BENCHMARKS.md (minutes; PostgreSQL at PG_URL)
 	cargo bench -p tidings-core --bench next_after
+	cargo build --release -p tidings -p tidings-bench
+	./target/release/tidings-bench fire --backend sqlite --concurrency 10
+	./target/release/tidings-bench fire --backend sqlite --concurrency 500
+	./target/release/tidings-bench fire --backend postgres --postgres-url $(PG_URL) --concurrency 10
+	./target/release/tidings-bench fire --backend postgres --postgres-url $(PG_URL) --concurrency 500
+	./target/release/tidings-bench drain --backend sqlite --runs 50000 --concurrency 10
+	./target/release/tidings-bench drain --backend postgres --postgres-url $(PG_URL) --runs 50000 --concurrency 10
+	bench/memory.sh 10000 10
+
+.PHONY: bench-apscheduler
+bench-apscheduler: ## The same bursts and memory on APScheduler 3 (installs it into bench/.venv)
+	bench/apscheduler.sh 10000
 
 .PHONY: ci
 ci: ## What CI runs on a clean clone

@@ -64,8 +64,9 @@ pub struct Attempt {
     pub instance: String,
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
-    /// How it ended: `succeeded`, `failed`, `timed_out`, `cancelled`, or `queued` when it was
-    /// put back (retry, snooze, shutdown, lost worker).
+    /// How it ended: `succeeded`, `failed` (also when the run is retried, and when its worker
+    /// was lost), `timed_out`, `cancelled`, or `queued` when it was put back without counting
+    /// (a snooze, a shutdown). `None` while it runs.
     pub outcome: Option<RunState>,
     pub error: Option<String>,
 }
