@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde::de::DeserializeOwned;
-use tidings_core::Clock;
+use tidings_core::{Clock, RetryPolicy};
 use tidings_store::{Run, RunId, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -105,11 +105,32 @@ impl JobContext {
     }
 }
 
+/// How runs of a kind are retried and timed out when their schedule does not say otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindDefaults {
+    pub retry: RetryPolicy,
+    pub timeout: SignedDuration,
+}
+
+impl Default for KindDefaults {
+    fn default() -> Self {
+        KindDefaults {
+            retry: RetryPolicy::default(),
+            timeout: SignedDuration::from_secs(3600),
+        }
+    }
+}
+
 /// A kind of work. Implement [`TypedJob`] instead to get params checked and parsed for you.
 #[async_trait]
 pub trait Job: Send + Sync + 'static {
     /// The kind's name, as schedules and runs refer to it.
     fn kind(&self) -> &'static str;
+
+    /// Retry and timeout for schedules of this kind that do not set their own.
+    fn defaults(&self) -> KindDefaults {
+        KindDefaults::default()
+    }
 
     /// Checks params when a schedule or run is created, so bad params are a 422 then, not a
     /// failed run later.
@@ -128,6 +149,11 @@ pub trait TypedJob: Send + Sync + 'static {
     /// Checks what serde cannot (a URL's scheme, a positive number).
     fn check(&self, _params: &Self::Params) -> Result<(), ParamsError> {
         Ok(())
+    }
+
+    /// Retry and timeout for schedules of this kind that do not set their own.
+    fn defaults(&self) -> KindDefaults {
+        KindDefaults::default()
     }
 
     async fn run(
@@ -156,6 +182,10 @@ fn field_of(message: &str) -> Option<String> {
 impl<J: TypedJob> Job for J {
     fn kind(&self) -> &'static str {
         J::KIND
+    }
+
+    fn defaults(&self) -> KindDefaults {
+        TypedJob::defaults(self)
     }
 
     fn validate(&self, params: &serde_json::Value) -> Result<(), ParamsError> {
@@ -188,6 +218,13 @@ impl JobRegistry {
 
     pub fn get(&self, kind: &str) -> Option<Arc<dyn Job>> {
         self.jobs.get(kind).cloned()
+    }
+
+    /// The retry and timeout defaults of `kind` (the general defaults for an unknown kind).
+    pub fn defaults(&self, kind: &str) -> KindDefaults {
+        self.jobs
+            .get(kind)
+            .map_or_else(KindDefaults::default, |job| job.defaults())
     }
 
     pub fn kinds(&self) -> Vec<String> {

@@ -574,6 +574,9 @@ impl Engine {
             let wait = match self.rescue_expired().await {
                 Ok(_) => {
                     failures = 0;
+                    if let Ok(depth) = self.store().run_queue_depth(self.clock().now()).await {
+                        metrics::gauge!("tidings_queue_depth").set(depth as f64);
+                    }
                     self.config().rescue_every
                 }
                 Err(error) => self.store_failed(&error, &mut failures),

@@ -270,12 +270,19 @@ impl ScheduleDraft {
         defaults: &DraftDefaults,
         problems: &mut Vec<FieldError>,
     ) -> SchedulePolicy {
-        let mut policy = base.copied().unwrap_or_else(|| SchedulePolicy {
-            fire: FirePolicy {
-                misfire_grace: defaults.misfire_grace,
-                ..FirePolicy::default()
-            },
-            ..SchedulePolicy::default()
+        let mut policy = base.copied().unwrap_or_else(|| {
+            // A new schedule starts from its job kind's retry and timeout defaults.
+            let kind =
+                crate::scheduler::job_registry().defaults(self.kind.as_deref().unwrap_or_default());
+            SchedulePolicy {
+                fire: FirePolicy {
+                    misfire_grace: defaults.misfire_grace,
+                    ..FirePolicy::default()
+                },
+                retry: kind.retry,
+                timeout: kind.timeout,
+                ..SchedulePolicy::default()
+            }
         });
         let mut duration_of = |field: &str, text: &Option<String>| {
             let text = text.as_deref()?;
