@@ -121,7 +121,7 @@ impl Engine {
         if current.enabled == enabled {
             return Ok(current);
         }
-        let mut spec = spec_of(&current);
+        let mut spec = current.spec();
         spec.enabled = enabled;
         self.schedule_update(key, spec).await
     }
@@ -320,22 +320,6 @@ pub fn check_schedule(
         Ok(())
     } else {
         Err(EngineError::Invalid(errors))
-    }
-}
-
-/// The editable part of a stored schedule.
-pub(crate) fn spec_of(schedule: &Schedule) -> ScheduleSpec {
-    ScheduleSpec {
-        name: schedule.name.clone(),
-        description: schedule.description.clone(),
-        trigger: schedule.trigger.clone(),
-        kind: schedule.kind.clone(),
-        params: schedule.params.clone(),
-        enabled: schedule.enabled,
-        policy: schedule.policy,
-        source: schedule.source.clone(),
-        tags: schedule.tags.clone(),
-        callback_url: schedule.callback_url.clone(),
     }
 }
 

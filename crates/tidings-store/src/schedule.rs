@@ -234,6 +234,25 @@ pub struct Schedule {
     pub updated_at: Timestamp,
 }
 
+impl Schedule {
+    /// The editable part of the schedule: what an update replaces, what a declaration is
+    /// compared with.
+    pub fn spec(&self) -> ScheduleSpec {
+        ScheduleSpec {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            trigger: self.trigger.clone(),
+            kind: self.kind.clone(),
+            params: self.params.clone(),
+            enabled: self.enabled,
+            policy: self.policy,
+            source: self.source.clone(),
+            tags: self.tags.clone(),
+            callback_url: self.callback_url.clone(),
+        }
+    }
+}
+
 /// The editable part of a schedule, as given when creating or replacing one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleSpec {

@@ -113,7 +113,7 @@ async fn reconcile_one(
             );
             done.ignored.push(name);
         }
-        Some(schedule) if spec_of(&schedule) == spec => done.unchanged.push(name),
+        Some(schedule) if schedule.spec() == spec => done.unchanged.push(name),
         Some(schedule) => {
             match engine
                 .schedule_update(&ScheduleKey::Id(schedule.id), spec)
@@ -177,21 +177,5 @@ async fn config_schedules(engine: &Engine) -> Result<Vec<Schedule>, StoreError> 
             Some(next) => cursor = Some(next),
             None => return Ok(all),
         }
-    }
-}
-
-/// The editable part of a stored schedule, to compare with a declaration.
-pub(crate) fn spec_of(schedule: &Schedule) -> ScheduleSpec {
-    ScheduleSpec {
-        name: schedule.name.clone(),
-        description: schedule.description.clone(),
-        trigger: schedule.trigger.clone(),
-        kind: schedule.kind.clone(),
-        params: schedule.params.clone(),
-        enabled: schedule.enabled,
-        policy: schedule.policy,
-        source: schedule.source.clone(),
-        tags: schedule.tags.clone(),
-        callback_url: schedule.callback_url.clone(),
     }
 }

@@ -18,7 +18,6 @@ use super::session::{Session, store_failure};
 use super::text::{self, Table, write, write_json};
 use super::{DatabaseArgs, Failure, GlobalArgs};
 use crate::draft::{self, DraftDefaults, Rules, ScheduleDraft};
-use crate::reconcile::spec_of;
 
 #[derive(Debug, Args)]
 pub struct SchedulesArgs {
@@ -351,7 +350,7 @@ fn checked_spec(
         registry: session.engine.registry(),
         min_interval: session.config.scheduler.min_interval,
     };
-    let base_spec = base.map(spec_of);
+    let base_spec = base.map(Schedule::spec);
     draft
         .to_checked_spec(
             base_spec.as_ref(),
