@@ -1,133 +1,16 @@
 //! Runs leaving `running`: the outcomes workers report (`run_complete`) and lost leases
-//! (`run_rescue_expired`). Both build a list of [`Leave`]s and apply it with [`leave_running`]:
+//! (`run_rescue_expired`). Both build a list of [`RunTransition`]s and apply it with [`leave_running`]:
 //! one guarded multi-row UPDATE of the runs, one of their attempts, and the statistics of
 //! their schedules, all in the caller's transaction, whatever the number of runs.
 
 use std::collections::{HashMap, HashSet};
 
-use jiff::Timestamp;
 use sqlx::{PgPool, Postgres, Transaction};
-use tidings_core::RunState;
-use tidings_store::{Run, RunCompleted, RunCompletion, RunId, RunOutcome, RunRescueParams};
+use tidings_store::{Run, RunCompleted, RunCompletion, RunId, RunRescueParams, RunTransition};
 
 use crate::error::Result;
-use crate::rows::{self, duration_ms, ms};
+use crate::rows::{self, ms};
 use crate::stats;
-
-/// Where a running run goes, and how its attempt ends.
-struct Leave {
-    run_id: RunId,
-    /// The guard: the run must still be running under this owner and attempt.
-    owner: String,
-    attempt: u32,
-    state: RunState,
-    /// When the attempt ended; also the run's `finished_at` when `state` is final.
-    at: Timestamp,
-    /// Epoch ms; `Some` when the run is queued again.
-    run_after: Option<i64>,
-    /// Replaces the run's last error when `Some`.
-    error: Option<String>,
-    summary: Option<serde_json::Value>,
-    /// Snoozed and requeued attempts do not count: the run's attempt goes back by one.
-    uncount_attempt: bool,
-    attempt_outcome: RunState,
-    attempt_error: Option<String>,
-}
-
-impl Leave {
-    fn for_completion(completion: &RunCompletion) -> Leave {
-        let mut leave = Leave {
-            run_id: completion.run_id,
-            owner: completion.instance.clone(),
-            attempt: completion.attempt,
-            state: RunState::Succeeded,
-            at: completion.finished_at,
-            run_after: None,
-            error: None,
-            summary: None,
-            uncount_attempt: false,
-            attempt_outcome: RunState::Succeeded,
-            attempt_error: None,
-        };
-        match &completion.outcome {
-            RunOutcome::Succeeded { summary } => leave.summary = summary.clone(),
-            RunOutcome::Failed { error, retry_at } | RunOutcome::TimedOut { error, retry_at } => {
-                let outcome = if matches!(completion.outcome, RunOutcome::Failed { .. }) {
-                    RunState::Failed
-                } else {
-                    RunState::TimedOut
-                };
-                leave.state = if retry_at.is_some() {
-                    RunState::Queued
-                } else {
-                    outcome
-                };
-                leave.run_after = retry_at.map(ms);
-                leave.error = Some(error.clone());
-                leave.attempt_outcome = outcome;
-                leave.attempt_error = Some(error.clone());
-            }
-            RunOutcome::Cancelled { reason } => {
-                leave.state = RunState::Cancelled;
-                leave.error = Some(reason.clone());
-                leave.attempt_outcome = RunState::Cancelled;
-                leave.attempt_error = Some(reason.clone());
-            }
-            RunOutcome::Snoozed { until } => {
-                // The attempt row stays, marked `queued`, until the next claim reuses its number.
-                leave.state = RunState::Queued;
-                leave.run_after = Some(ms(*until));
-                leave.uncount_attempt = true;
-                leave.attempt_outcome = RunState::Queued;
-                leave.attempt_error = Some(format!("snoozed until {until}"));
-            }
-            RunOutcome::Requeued { reason } => {
-                leave.state = RunState::Queued;
-                leave.run_after = Some(ms(completion.finished_at));
-                leave.uncount_attempt = true;
-                leave.attempt_outcome = RunState::Queued;
-                leave.attempt_error = Some(reason.clone());
-            }
-        }
-        leave
-    }
-
-    /// A run whose lease expired: the attempt failed ("worker lost"); the run is cancelled if
-    /// that was asked, queued again after its backoff if attempts are left, or failed.
-    fn for_lost_lease(run: &Run, now: Timestamp) -> Leave {
-        let owner = run.lease_owner.clone().unwrap_or_default();
-        let expired_at = run
-            .lease_expires_at
-            .map(|at| at.to_string())
-            .unwrap_or_default();
-        let error = format!("worker lost: lease held by {owner} expired at {expired_at}");
-        let (state, run_after) = if run.cancel_requested {
-            (RunState::Cancelled, None)
-        } else if run.retry.retries_after(run.attempt) {
-            let seed = u64::try_from(run.id.0).unwrap_or_default();
-            let delay = run.retry.delay(run.attempt, seed);
-            (
-                RunState::Queued,
-                Some(ms(now).saturating_add(duration_ms(delay))),
-            )
-        } else {
-            (RunState::Failed, None)
-        };
-        Leave {
-            run_id: run.id,
-            owner,
-            attempt: run.attempt,
-            state,
-            at: now,
-            run_after,
-            error: Some(error.clone()),
-            summary: None,
-            uncount_attempt: false,
-            attempt_outcome: RunState::Failed,
-            attempt_error: Some(error),
-        }
-    }
-}
 
 /// Applies every completion whose guard holds, in one transaction; the others are refused. A
 /// second completion of the same run in one batch is refused like any stale one.
@@ -136,10 +19,10 @@ pub(crate) async fn complete(pool: &PgPool, completions: &[RunCompletion]) -> Re
         return Ok(RunCompleted::default());
     }
     let mut seen = HashSet::new();
-    let leaves: Vec<Leave> = completions
+    let leaves: Vec<RunTransition> = completions
         .iter()
         .filter(|completion| seen.insert(completion.run_id))
-        .map(Leave::for_completion)
+        .map(RunTransition::for_completion)
         .collect();
     let mut tx = pool.begin().await?;
     let moved = leave_running(&mut tx, &leaves).await?;
@@ -179,9 +62,9 @@ pub(crate) async fn rescue_expired(pool: &PgPool, params: &RunRescueParams) -> R
     if expired.is_empty() {
         return Ok(Vec::new());
     }
-    let leaves: Vec<Leave> = expired
+    let leaves: Vec<RunTransition> = expired
         .iter()
-        .map(|run| Leave::for_lost_lease(run, params.now))
+        .map(|run| RunTransition::for_lost_lease(run, params.now))
         .collect();
     // All of them match their guard: we hold their row locks since the select.
     let rescued = leave_running(&mut tx, &leaves).await?;
@@ -200,7 +83,7 @@ pub(crate) async fn rescue_expired(pool: &PgPool, params: &RunRescueParams) -> R
 /// state, in the order of `leaves`.
 async fn leave_running(
     tx: &mut Transaction<'static, Postgres>,
-    leaves: &[Leave],
+    leaves: &[RunTransition],
 ) -> Result<Vec<Run>> {
     let ids: Vec<i64> = leaves.iter().map(|l| l.run_id.0).collect();
     let owners: Vec<&str> = leaves.iter().map(|l| l.owner.as_str()).collect();
@@ -213,7 +96,7 @@ async fn leave_running(
         .iter()
         .map(|l| i32::from(l.uncount_attempt))
         .collect();
-    let run_after: Vec<Option<i64>> = leaves.iter().map(|l| l.run_after).collect();
+    let run_after: Vec<Option<i64>> = leaves.iter().map(|l| l.run_after.map(ms)).collect();
     let finished_at: Vec<Option<i64>> = leaves
         .iter()
         .map(|l| l.state.is_final().then_some(ms(l.at)))
@@ -257,7 +140,7 @@ async fn leave_running(
         return Ok(moved);
     }
     let applied: HashSet<RunId> = moved.iter().map(|run| run.id).collect();
-    let closed: Vec<&Leave> = leaves
+    let closed: Vec<&RunTransition> = leaves
         .iter()
         .filter(|l| applied.contains(&l.run_id))
         .collect();

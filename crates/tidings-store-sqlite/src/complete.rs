@@ -2,51 +2,19 @@
 //! (`run_rescue_expired`, in `lease`). Both go through [`leave_running`], which moves the run,
 //! closes its attempt and updates the schedule's statistics in the caller's transaction.
 
-use jiff::Timestamp;
 use sqlx::SqliteConnection;
 use tidings_core::RunState;
-use tidings_store::{Run, RunCompleted, RunCompletion, RunId, RunOutcome, StoreResult};
+use tidings_store::{Run, RunCompleted, RunCompletion, RunTransition, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::db_error;
 use crate::rows::{self, ms, to_json};
 
-/// Where a running run goes, and how its attempt ends.
-pub(crate) struct Leave<'a> {
-    pub(crate) run_id: RunId,
-    /// The guard: the run must still be running under this owner and attempt.
-    pub(crate) owner: &'a str,
-    pub(crate) attempt: u32,
-    pub(crate) state: RunState,
-    /// When the attempt ended; also the run's `finished_at` when `state` is final.
-    pub(crate) at: Timestamp,
-    /// `Some` when the run is queued again.
-    pub(crate) run_after: Option<Timestamp>,
-    /// Replaces the run's last error when `Some`.
-    pub(crate) error: Option<String>,
-    pub(crate) summary: Option<serde_json::Value>,
-    /// Snoozed and requeued attempts do not count: the run's attempt goes back by one.
-    pub(crate) uncount_attempt: bool,
-    pub(crate) attempt_outcome: RunState,
-    pub(crate) attempt_error: Option<String>,
-}
-
-impl Leave<'_> {
-    /// The counters a final state adds to: `failed` covers `timed_out`.
-    fn stats(&self) -> (i64, i64) {
-        match self.state {
-            RunState::Succeeded => (1, 0),
-            RunState::Failed | RunState::TimedOut => (0, 1),
-            _ => (0, 0),
-        }
-    }
-}
-
 /// Applies `leave` if its guard holds; `None` when the run is no longer running under that
 /// owner and attempt (rescued, cancelled, completed already).
 pub(crate) async fn leave_running(
     conn: &mut SqliteConnection,
-    leave: Leave<'_>,
+    leave: RunTransition,
 ) -> StoreResult<Option<Run>> {
     let is_final = leave.state.is_final();
     let row = sqlx::query(
@@ -63,7 +31,7 @@ pub(crate) async fn leave_running(
          RETURNING *",
     )
     .bind(leave.run_id.0)
-    .bind(leave.owner)
+    .bind(&leave.owner)
     .bind(i64::from(leave.attempt))
     .bind(leave.state.as_str())
     .bind(i64::from(leave.uncount_attempt))
@@ -113,64 +81,6 @@ pub(crate) async fn leave_running(
     Ok(Some(run))
 }
 
-/// What a worker's report does to its run (see `RunOutcome`).
-fn leave_for(completion: &RunCompletion) -> Leave<'_> {
-    let mut leave = Leave {
-        run_id: completion.run_id,
-        owner: &completion.instance,
-        attempt: completion.attempt,
-        state: RunState::Succeeded,
-        at: completion.finished_at,
-        run_after: None,
-        error: None,
-        summary: None,
-        uncount_attempt: false,
-        attempt_outcome: RunState::Succeeded,
-        attempt_error: None,
-    };
-    match &completion.outcome {
-        RunOutcome::Succeeded { summary } => leave.summary = summary.clone(),
-        RunOutcome::Failed { error, retry_at } | RunOutcome::TimedOut { error, retry_at } => {
-            let outcome = if matches!(completion.outcome, RunOutcome::Failed { .. }) {
-                RunState::Failed
-            } else {
-                RunState::TimedOut
-            };
-            leave.state = if retry_at.is_some() {
-                RunState::Queued
-            } else {
-                outcome
-            };
-            leave.run_after = *retry_at;
-            leave.error = Some(error.clone());
-            leave.attempt_outcome = outcome;
-            leave.attempt_error = Some(error.clone());
-        }
-        RunOutcome::Cancelled { reason } => {
-            leave.state = RunState::Cancelled;
-            leave.error = Some(reason.clone());
-            leave.attempt_outcome = RunState::Cancelled;
-            leave.attempt_error = Some(reason.clone());
-        }
-        RunOutcome::Snoozed { until } => {
-            // The attempt row stays, marked `queued`, until the next claim reuses its number.
-            leave.state = RunState::Queued;
-            leave.run_after = Some(*until);
-            leave.uncount_attempt = true;
-            leave.attempt_outcome = RunState::Queued;
-            leave.attempt_error = Some(format!("snoozed until {until}"));
-        }
-        RunOutcome::Requeued { reason } => {
-            leave.state = RunState::Queued;
-            leave.run_after = Some(completion.finished_at);
-            leave.uncount_attempt = true;
-            leave.attempt_outcome = RunState::Queued;
-            leave.attempt_error = Some(reason.clone());
-        }
-    }
-    leave
-}
-
 /// One completion, flattened for `json_each` in the set-based statements below.
 #[derive(serde::Serialize)]
 struct Row<'a> {
@@ -212,13 +122,16 @@ pub(crate) async fn complete(
     if completions.is_empty() {
         return Ok(result);
     }
-    let leaves: Vec<Leave<'_>> = completions.iter().map(leave_for).collect();
+    let leaves: Vec<RunTransition> = completions
+        .iter()
+        .map(RunTransition::for_completion)
+        .collect();
     let rows: Vec<Row<'_>> = leaves
         .iter()
         .map(|leave| {
             Ok(Row {
                 id: leave.run_id.0,
-                owner: leave.owner,
+                owner: &leave.owner,
                 attempt: i64::from(leave.attempt),
                 state: leave.state.as_str(),
                 uncount: i64::from(leave.uncount_attempt),

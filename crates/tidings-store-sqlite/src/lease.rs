@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use tidings_core::RunState;
 use tidings_store::{
-    Run, RunClaimParams, RunHeartbeat, RunHeartbeatParams, RunId, RunRescueParams, StoreResult,
+    Run, RunClaimParams, RunHeartbeat, RunHeartbeatParams, RunId, RunRescueParams, RunTransition,
+    StoreResult,
 };
 
 use crate::SqliteStore;
-use crate::complete::{Leave, leave_running};
+use crate::complete::leave_running;
 use crate::error::db_error;
 use crate::rows::{self, ms, ms_after, to_json};
 
@@ -169,33 +169,7 @@ pub(crate) async fn rescue_expired(
 
     let mut rescued = Vec::with_capacity(expired.len());
     for run in &expired {
-        let owner = run.lease_owner.as_deref().unwrap_or_default();
-        let expired_at = run
-            .lease_expires_at
-            .map(|at| at.to_string())
-            .unwrap_or_default();
-        let error = format!("worker lost: lease held by {owner} expired at {expired_at}");
-        let (state, run_after) = if run.cancel_requested {
-            (RunState::Cancelled, None)
-        } else if run.retry.retries_after(run.attempt) {
-            let delay = run.retry.delay(run.attempt, run.id.0 as u64);
-            (RunState::Queued, Some(ms_after(params.now, delay)))
-        } else {
-            (RunState::Failed, None)
-        };
-        let leave = Leave {
-            run_id: run.id,
-            owner,
-            attempt: run.attempt,
-            state,
-            at: params.now,
-            run_after: run_after.map(rows::timestamp).transpose()?,
-            error: Some(error.clone()),
-            summary: None,
-            uncount_attempt: false,
-            attempt_outcome: RunState::Failed,
-            attempt_error: Some(error),
-        };
+        let leave = RunTransition::for_lost_lease(run, params.now);
         if let Some(run) = leave_running(&mut tx, leave).await? {
             rescued.push(run);
         }

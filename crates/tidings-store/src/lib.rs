@@ -10,6 +10,7 @@
 mod error;
 mod run;
 mod schedule;
+mod transition;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -21,6 +22,7 @@ pub use schedule::{
     Schedule, ScheduleId, ScheduleKey, ScheduleName, ScheduleNameError, ScheduleOrigin,
     SchedulePolicy, ScheduleSpec, ScheduleStats,
 };
+pub use transition::RunTransition;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
