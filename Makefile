@@ -4,10 +4,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: ## Start tidings on embedded SQLite with the sample data
+run: ## Start tidings on embedded SQLite (./data/tidings.db)
 	cargo run --release -- serve
 
 .PHONY: test
@@ -39,6 +39,10 @@ bench: ## Run the benchmarks of BENCHMARKS.md (minutes; PostgreSQL at PG_URL)
 .PHONY: bench-apscheduler
 bench-apscheduler: ## The same bursts and memory on APScheduler 3 (installs it into bench/.venv)
 	bench/apscheduler.sh 10000
+
+.PHONY: db-reset
+db-reset: ## Delete the local SQLite database (./data); the next start recreates it
+	rm -rf ./data
 
 .PHONY: ci
 ci: ## What CI runs on a clean clone
