@@ -75,11 +75,13 @@ pub struct ScheduleDraft {
     pub params: Option<serde_json::Value>,
 }
 
-/// What a draft that leaves them out gets: the `[scheduler]` defaults.
+/// What a draft that leaves them out gets: the `[scheduler]` defaults, and the retry and
+/// timeout defaults of its job kind.
 #[derive(Clone, Debug)]
 pub struct DraftDefaults {
     pub timezone: Zone,
     pub misfire_grace: Option<SignedDuration>,
+    kinds: JobRegistry,
 }
 
 impl DraftDefaults {
@@ -87,6 +89,7 @@ impl DraftDefaults {
         DraftDefaults {
             timezone: scheduler.timezone.clone(),
             misfire_grace: scheduler.misfire_grace.map(signed),
+            kinds: crate::scheduler::job_registry(),
         }
     }
 }
@@ -272,8 +275,9 @@ impl ScheduleDraft {
     ) -> SchedulePolicy {
         let mut policy = base.copied().unwrap_or_else(|| {
             // A new schedule starts from its job kind's retry and timeout defaults.
-            let kind =
-                crate::scheduler::job_registry().defaults(self.kind.as_deref().unwrap_or_default());
+            let kind = defaults
+                .kinds
+                .defaults(self.kind.as_deref().unwrap_or_default());
             SchedulePolicy {
                 fire: FirePolicy {
                     misfire_grace: defaults.misfire_grace,
