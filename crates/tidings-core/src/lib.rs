@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod cron;
+pub mod duration;
 pub mod policy;
 pub mod run;
 pub mod trigger;

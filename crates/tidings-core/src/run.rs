@@ -112,14 +112,18 @@ pub enum RunTrigger {
     Api,
     /// A `run_on_start` schedule at startup.
     Startup,
+    /// A delivery of a finished run to its schedule's `callback_url`, queued by the store in the
+    /// transaction that ended that run.
+    Webhook,
 }
 
 impl RunTrigger {
-    pub const ALL: [RunTrigger; 4] = [
+    pub const ALL: [RunTrigger; 5] = [
         RunTrigger::Schedule,
         RunTrigger::Manual,
         RunTrigger::Api,
         RunTrigger::Startup,
+        RunTrigger::Webhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +132,7 @@ impl RunTrigger {
             RunTrigger::Manual => "manual",
             RunTrigger::Api => "api",
             RunTrigger::Startup => "startup",
+            RunTrigger::Webhook => "webhook",
         }
     }
 }
@@ -140,7 +145,7 @@ impl fmt::Display for RunTrigger {
 
 /// A trigger name that is not one of [`RunTrigger`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown run trigger `{0}`: expected one of schedule, manual, api, startup")]
+#[error("unknown run trigger `{0}`: expected one of schedule, manual, api, startup, webhook")]
 pub struct UnknownRunTrigger(pub String);
 
 impl FromStr for RunTrigger {

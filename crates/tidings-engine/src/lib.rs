@@ -12,6 +12,7 @@
 //! Tests drive it deterministically: [`Engine::fire_due`] and [`Engine::work_once`] are single
 //! steps taken at the clock's current time, and [`Engine::subscribe`] yields named events.
 
+pub mod draft;
 mod events;
 mod fire;
 mod job;

@@ -157,6 +157,7 @@ impl Engine {
                 run_after: now,
                 now,
                 max_instances: Some(schedule.policy.fire.max_instances),
+                parent_run_id: None,
             })
             .await?;
         if let RunEnqueued::Queued(run) = &enqueued {
@@ -198,6 +199,7 @@ impl Engine {
                 run_after: now,
                 now,
                 max_instances: None,
+                parent_run_id: None,
             })
             .await?;
         match enqueued {

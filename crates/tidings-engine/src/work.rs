@@ -140,6 +140,7 @@ impl Engine {
                         run_after: now,
                         now,
                         max_instances: Some(schedule.policy.fire.max_instances),
+                        parent_run_id: None,
                     })
                     .await?;
                 match enqueued {

@@ -1,7 +1,8 @@
 //! The built-in job kinds of tidings, one module each:
 //!
 //! - [`noop`]: does nothing, optionally for a while (tests and benchmarks);
-//! - [`http`]: calls a URL and judges the answer.
+//! - [`http`]: calls a URL and judges the answer;
+//! - [`webhook`]: delivers a finished run to its schedule's `callback_url`, signed.
 //!
 //! [`register_builtin`] adds them all to a [`JobRegistry`].
 
@@ -9,18 +10,24 @@ mod environment;
 mod fields;
 pub mod http;
 pub mod noop;
+pub mod webhook;
 
 use tidings_engine::JobRegistry;
 
 pub use crate::environment::{Environment, ProcessEnvironment};
 pub use crate::http::{HttpJob, HttpParams};
 pub use crate::noop::{NoopJob, NoopParams};
+pub use crate::webhook::{WebhookJob, WebhookParams, WebhookSettings, verify_signature};
 
-/// Adds every built-in job kind to `registry`.
+/// Adds every built-in job kind to `registry`; `webhooks` says how deliveries are signed.
 ///
 /// # Panics
 ///
-/// When the `http` job's HTTP client cannot be built (see [`HttpJob::new`]).
-pub fn register_builtin(registry: &mut JobRegistry) {
-    registry.register(NoopJob).register(HttpJob::new());
+/// When the HTTP client of the `http` and `webhook` jobs cannot be built (see
+/// [`HttpJob::new`]).
+pub fn register_builtin(registry: &mut JobRegistry, webhooks: WebhookSettings) {
+    registry
+        .register(NoopJob)
+        .register(HttpJob::new())
+        .register(WebhookJob::new(webhooks));
 }

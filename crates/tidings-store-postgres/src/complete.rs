@@ -1,16 +1,19 @@
 //! Runs leaving `running`: the outcomes workers report (`run_complete`) and lost leases
 //! (`run_rescue_expired`). Both build a list of [`RunTransition`]s and apply it with [`leave_running`]:
-//! one guarded multi-row UPDATE of the runs, one of their attempts, and the statistics of
-//! their schedules, all in the caller's transaction, whatever the number of runs.
+//! one guarded multi-row UPDATE of the runs, one of their attempts, the statistics of
+//! their schedules, and the webhook deliveries of the runs that ended, all in the caller's
+//! transaction, whatever the number of runs.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{PgPool, Postgres, Transaction};
-use tidings_store::{Run, RunCompleted, RunCompletion, RunId, RunRescueParams, RunTransition};
+use tidings_store::{
+    Run, RunCompleted, RunCompletion, RunId, RunRescueParams, RunTransition, WebhookDelivery,
+};
 
 use crate::error::Result;
 use crate::rows::{self, ms};
-use crate::stats;
+use crate::{stats, webhook};
 
 /// Applies every completion whose guard holds, in one transaction; the others are refused. A
 /// second completion of the same run in one batch is refused like any stale one.
@@ -79,8 +82,9 @@ pub(crate) async fn rescue_expired(pool: &PgPool, params: &RunRescueParams) -> R
 }
 
 /// Moves every run whose guard holds (running, under `owner`, at `attempt`), closes its
-/// attempt, and records final states on the schedules. Returns the runs moved, in their new
-/// state, in the order of `leaves`.
+/// attempt, records final states on the schedules, and queues the webhook deliveries of the
+/// runs that ended when their schedule has a `callback_url` (a statement only a batch with
+/// such a run pays for). Returns the runs moved, in their new state, in the order of `leaves`.
 async fn leave_running(
     tx: &mut Transaction<'static, Postgres>,
     leaves: &[RunTransition],
@@ -182,6 +186,21 @@ async fn leave_running(
         .iter()
         .filter_map(|l| by_id.remove(&l.run_id))
         .collect();
-    stats::record_final(tx, &ordered).await?;
+    let callbacks = stats::record_final(tx, &ordered).await?;
+    if !callbacks.is_empty() {
+        // A run that ended has its `finished_at`, the instant its delivery is due.
+        let deliveries: Vec<WebhookDelivery> = ordered
+            .iter()
+            .filter(|run| run.state.is_final())
+            .filter_map(|run| {
+                Some(WebhookDelivery {
+                    parent: run.id,
+                    url: callbacks.get(&run.schedule_id?.0)?.clone(),
+                    at: run.finished_at?,
+                })
+            })
+            .collect();
+        webhook::queue(tx, &deliveries).await?;
+    }
     Ok(ordered)
 }

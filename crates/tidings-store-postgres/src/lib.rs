@@ -13,6 +13,7 @@
 //! `migrations/` and are applied by [`Store::migrate`]. With [`PostgresOptions::schema`], the
 //! store works entirely inside one schema, which is how tests get a fresh database each.
 
+mod api_keys;
 mod claim;
 mod complete;
 mod connect;
@@ -23,6 +24,7 @@ mod rows;
 mod runs;
 mod schedules;
 mod stats;
+mod webhook;
 
 #[cfg(test)]
 mod tests;
@@ -34,11 +36,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, PgPool};
 use tidings_store::{
-    AppliedMigration, Attempt, Page, Run, RunCancelParams, RunClaimParams, RunCompleted,
-    RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat, RunHeartbeatParams, RunId,
-    RunListParams, RunRescueParams, Schedule, ScheduleCreateParams, ScheduleFireDueParams,
-    ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams, ScheduleUpdateParams, Store,
-    StoreError, StoreKind, StoreResult,
+    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Page, Run, RunCancelParams,
+    RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat,
+    RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule, ScheduleCreateParams,
+    ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams,
+    ScheduleUpdateParams, Store, StoreError, StoreKind, StoreResult,
 };
 
 pub use crate::connect::PostgresOptions;
@@ -127,6 +129,14 @@ impl Store for PostgresStore {
         Ok(self.migrations.run(&self.pool).await?)
     }
 
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| error::classify(&e))?;
+        Ok(())
+    }
+
     async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule> {
         Ok(schedules::create(&self.pool, params).await?)
     }
@@ -204,5 +214,29 @@ impl Store for PostgresStore {
 
     async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()> {
         Ok(runs::progress(&self.pool, id, progress).await?)
+    }
+
+    async fn api_key_create(&self, params: ApiKeyCreateParams) -> StoreResult<ApiKey> {
+        Ok(api_keys::create(&self.pool, params).await?)
+    }
+
+    async fn api_key_list(&self) -> StoreResult<Vec<ApiKey>> {
+        Ok(api_keys::list(&self.pool).await?)
+    }
+
+    async fn api_key_lookup(&self, prefix: &str) -> StoreResult<Option<(ApiKey, Vec<u8>)>> {
+        Ok(api_keys::lookup(&self.pool, prefix).await?)
+    }
+
+    async fn api_key_revoke(&self, name_or_prefix: &str, now: Timestamp) -> StoreResult<ApiKey> {
+        Ok(api_keys::revoke(&self.pool, name_or_prefix, now).await?)
+    }
+
+    async fn api_key_touch(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()> {
+        Ok(api_keys::touch(&self.pool, id, now).await?)
+    }
+
+    async fn api_key_count_active(&self) -> StoreResult<u64> {
+        Ok(api_keys::count_active(&self.pool).await?)
     }
 }

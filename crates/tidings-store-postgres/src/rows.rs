@@ -125,6 +125,7 @@ pub(crate) fn run(row: &PgRow) -> Result<Run> {
         summary: row.try_get("summary")?,
         progress: row.try_get("progress")?,
         occurrences,
+        parent_run_id: row.try_get::<Option<i64>, _>("parent_run_id")?.map(RunId),
     })
 }
 

@@ -8,11 +8,12 @@ use sqlx::{PgPool, Row};
 use tidings_core::RunState;
 use tidings_store::{
     Attempt, Page, Run, RunCancelParams, RunEnqueueParams, RunEnqueued, RunHeartbeat,
-    RunHeartbeatParams, RunId, RunListParams, StoreError,
+    RunHeartbeatParams, RunId, RunListParams, StoreError, WebhookDelivery,
 };
 
 use crate::error::{Error, Result};
 use crate::rows::{self, duration_ms, ms, opt_ms};
+use crate::webhook;
 
 fn not_found(id: RunId) -> Error {
     Error::Store(StoreError::not_found("run", &id))
@@ -44,8 +45,8 @@ pub(crate) async fn enqueue(pool: &PgPool, params: &RunEnqueueParams) -> Result<
     }
     let row = sqlx::query(
         "INSERT INTO runs (schedule_id, kind, params, trigger, state, attempt, retry, timeout_ms,
-                           run_after, created_at)
-         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8)
+                           run_after, created_at, parent_run_id)
+         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8, $9)
          RETURNING *",
     )
     .bind(params.schedule_id.map(|s| s.0))
@@ -56,6 +57,7 @@ pub(crate) async fn enqueue(pool: &PgPool, params: &RunEnqueueParams) -> Result<
     .bind(duration_ms(params.timeout))
     .bind(ms(params.run_after))
     .bind(ms(params.now))
+    .bind(params.parent_run_id.map(|id| id.0))
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| match (Error::from(e), params.schedule_id) {
@@ -98,6 +100,7 @@ pub(crate) async fn list(pool: &PgPool, params: &RunListParams) -> Result<Page<R
            AND ($5::bigint IS NULL OR created_at >= $5)
            AND ($6::bigint IS NULL OR created_at < $6)
            AND ($7::bigint IS NULL OR id < $7)
+           AND ($9::bigint IS NULL OR parent_run_id = $9)
          ORDER BY id DESC
          LIMIT $8",
     )
@@ -109,6 +112,7 @@ pub(crate) async fn list(pool: &PgPool, params: &RunListParams) -> Result<Page<R
     .bind(opt_ms(params.created_to))
     .bind(before)
     .bind(limit + 1)
+    .bind(params.parent.map(|id| id.0))
     .fetch_all(pool)
     .await?;
     Ok(rows::page(rows::runs(&found)?, limit, |r| r.id.0))
@@ -172,10 +176,11 @@ pub(crate) async fn heartbeat(pool: &PgPool, params: &RunHeartbeatParams) -> Res
     Ok(beat)
 }
 
-/// A queued run is cancelled at once; a running one is flagged for its worker, who completes
-/// it `cancelled`; a finished one cannot be cancelled. A run cancelled before it ever started
-/// does not touch its schedule's statistics (`last_run_at` is when the last run that ended
-/// started, and this one never did).
+/// A queued run is cancelled at once, and its webhook delivery queued if its schedule has a
+/// callback URL; a running one is flagged for its worker, who completes it `cancelled` (which
+/// queues the delivery); a finished one cannot be cancelled. A run cancelled before it ever
+/// started does not touch its schedule's statistics (`last_run_at` is when the last run that
+/// ended started, and this one never did).
 pub(crate) async fn cancel(pool: &PgPool, params: &RunCancelParams) -> Result<Run> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query("SELECT * FROM runs WHERE id = $1 FOR UPDATE")
@@ -200,7 +205,24 @@ pub(crate) async fn cancel(pool: &PgPool, params: &RunCancelParams) -> Result<Ru
             .bind(&params.reason)
             .fetch_one(&mut *tx)
             .await?;
-            rows::run(&row)?
+            let cancelled = rows::run(&row)?;
+            if let Some(schedule) = cancelled.schedule_id {
+                let callback_url: Option<String> =
+                    sqlx::query_scalar("SELECT callback_url FROM schedules WHERE id = $1")
+                        .bind(schedule.0)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .flatten();
+                if let Some(url) = callback_url {
+                    let delivery = WebhookDelivery {
+                        parent: cancelled.id,
+                        url,
+                        at: params.now,
+                    };
+                    webhook::queue(&mut tx, &[delivery]).await?;
+                }
+            }
+            cancelled
         }
         RunState::Running => {
             let row =

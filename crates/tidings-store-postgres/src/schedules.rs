@@ -156,7 +156,9 @@ pub(crate) async fn update(pool: &PgPool, params: ScheduleUpdateParams) -> Resul
 }
 
 /// Cancels the schedule's queued runs, flags its running ones, then deletes it (its runs keep,
-/// with `schedule_id` cleared by the foreign key).
+/// with `schedule_id` cleared by the foreign key). No webhook is queued for the runs cancelled
+/// here (nor for the running ones when they end): the schedule, and with it its `callback_url`,
+/// is gone.
 ///
 /// Lock order: claimers hold queued run rows and then wait for the schedule row, so taking the
 /// schedule row first and then its runs could deadlock with them. The runs are locked first

@@ -11,7 +11,8 @@ use crate::error::Result;
 use crate::rows::opt_ms;
 
 /// Counts the final runs among `runs` (succeeded; failed and timed out) into their schedules
-/// and points `last_run_*` at the last of them, in the order given.
+/// and points `last_run_*` at the last of them, in the order given. Returns the `callback_url`
+/// of those schedules that have one, by schedule id, for their runs' webhook deliveries.
 ///
 /// The schedule rows are locked in id order before the update: claimers lock schedule rows in
 /// that order too, so concurrent completions and claims wait on each other instead of
@@ -19,7 +20,7 @@ use crate::rows::opt_ms;
 pub(crate) async fn record_final(
     tx: &mut Transaction<'static, Postgres>,
     runs: &[Run],
-) -> Result<()> {
+) -> Result<HashMap<i64, String>> {
     struct Delta {
         succeeded: i64,
         failed: i64,
@@ -44,7 +45,7 @@ pub(crate) async fn record_final(
         }
     }
     if deltas.is_empty() {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let mut ids: Vec<i64> = deltas.keys().copied().collect();
     ids.sort_unstable();
@@ -53,14 +54,15 @@ pub(crate) async fn record_final(
         .execute(&mut **tx)
         .await?;
     let rows: Vec<&Delta> = ids.iter().filter_map(|id| deltas.get(id)).collect();
-    sqlx::query(
+    let callbacks: Vec<(i64, Option<String>)> = sqlx::query_as(
         "UPDATE schedules AS s
          SET succeeded = s.succeeded + u.succeeded, failed = s.failed + u.failed,
              last_run_at = u.last_run_at, last_run_id = u.last_run_id, last_state = u.last_state
          FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
                      $6::text[])
               AS u(id, succeeded, failed, last_run_at, last_run_id, last_state)
-         WHERE s.id = u.id",
+         WHERE s.id = u.id
+         RETURNING s.id, s.callback_url",
     )
     .bind(&ids)
     .bind(rows.iter().map(|d| d.succeeded).collect::<Vec<_>>())
@@ -68,7 +70,10 @@ pub(crate) async fn record_final(
     .bind(rows.iter().map(|d| d.last.0).collect::<Vec<_>>())
     .bind(rows.iter().map(|d| d.last.1).collect::<Vec<_>>())
     .bind(rows.iter().map(|d| d.last.2).collect::<Vec<_>>())
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    Ok(())
+    Ok(callbacks
+        .into_iter()
+        .filter_map(|(id, url)| Some((id, url?)))
+        .collect())
 }

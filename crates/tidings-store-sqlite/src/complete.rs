@@ -1,14 +1,20 @@
 //! A run leaving `running`: the outcome a worker reports (`run_complete`) or a lost lease
 //! (`run_rescue_expired`, in `lease`). Both go through [`leave_running`], which moves the run,
-//! closes its attempt and updates the schedule's statistics in the caller's transaction.
+//! closes its attempt, updates the schedule's statistics and queues the webhook delivery of a
+//! run that ended, in the caller's transaction.
+
+use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 use tidings_core::RunState;
-use tidings_store::{Run, RunCompleted, RunCompletion, RunTransition, StoreResult};
+use tidings_store::{
+    Run, RunCompleted, RunCompletion, RunTransition, StoreResult, WebhookDelivery,
+};
 
 use crate::SqliteStore;
 use crate::error::db_error;
 use crate::rows::{self, ms, to_json};
+use crate::webhook;
 
 /// Applies `leave` if its guard holds; `None` when the run is no longer running under that
 /// owner and attempt (rescued, cancelled, completed already).
@@ -62,11 +68,12 @@ pub(crate) async fn leave_running(
 
     if let (true, Some(schedule_id)) = (is_final, run.schedule_id) {
         let (succeeded, failed) = leave.stats();
-        sqlx::query(
+        let callback_url: Option<String> = sqlx::query_scalar(
             "UPDATE schedules
              SET succeeded = succeeded + ?2, failed = failed + ?3,
                  last_run_at = ?4, last_run_id = ?5, last_state = ?6
-             WHERE id = ?1",
+             WHERE id = ?1
+             RETURNING callback_url",
         )
         .bind(schedule_id.0)
         .bind(succeeded)
@@ -74,9 +81,18 @@ pub(crate) async fn leave_running(
         .bind(run.started_at.map(ms))
         .bind(run.id.0)
         .bind(run.state.as_str())
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
-        .map_err(db_error)?;
+        .map_err(db_error)?
+        .flatten();
+        if let Some(url) = callback_url {
+            let delivery = WebhookDelivery {
+                parent: run.id,
+                url,
+                at: leave.at,
+            };
+            webhook::queue(conn, &[delivery]).await?;
+        }
     }
     Ok(Some(run))
 }
@@ -114,6 +130,10 @@ struct StatsRow {
 /// whatever the batch size: the guarded run update, the attempts, and the schedules'
 /// statistics. Each reads the batch from a materialized CTE, so the JSON is parsed once per
 /// completion and the target rows are found by primary key. (Rescue, which is rare, goes run by run through [`leave_running`].)
+///
+/// The statistics update returns the schedules' `callback_url`s: only when one of them has a
+/// URL does a fourth statement queue the webhook deliveries of the runs that ended, so a batch
+/// without callbacks costs no more than before.
 pub(crate) async fn complete(
     store: &SqliteStore,
     completions: Vec<RunCompletion>,
@@ -232,7 +252,7 @@ pub(crate) async fn complete(
         }
     }
     if !stats.is_empty() {
-        sqlx::query(
+        let callbacks: Vec<(i64, Option<String>)> = sqlx::query_as(
             "WITH c AS MATERIALIZED (
                  SELECT value ->> '$.id' AS id, value ->> '$.succeeded' AS succeeded,
                         value ->> '$.failed' AS failed, value ->> '$.last_run_at' AS last_run_at,
@@ -246,12 +266,20 @@ pub(crate) async fn complete(
                  last_run_at = c.last_run_at, last_run_id = c.last_run_id,
                  last_state = c.last_state
              FROM c
-             WHERE schedules.id = c.id",
+             WHERE schedules.id = c.id
+             RETURNING id, callback_url",
         )
         .bind(to_json(&stats)?)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?;
+        let callbacks: HashMap<i64, String> = callbacks
+            .into_iter()
+            .filter_map(|(id, url)| Some((id, url?)))
+            .collect();
+        if !callbacks.is_empty() {
+            webhook::queue(&mut tx, &deliveries(&leaves, &updated, &callbacks)).await?;
+        }
     }
     tx.commit().await.map_err(db_error)?;
 
@@ -263,4 +291,30 @@ pub(crate) async fn complete(
         }
     }
     Ok(result)
+}
+
+/// The deliveries owed by the runs of `updated` that ended and whose schedule has a callback
+/// URL, in the order the completions came.
+fn deliveries(
+    leaves: &[RunTransition],
+    updated: &[Run],
+    callbacks: &HashMap<i64, String>,
+) -> Vec<WebhookDelivery> {
+    let mut by_id: HashMap<i64, &Run> = updated.iter().map(|run| (run.id.0, run)).collect();
+    leaves
+        .iter()
+        .filter_map(|leave| {
+            // Taken out, so that a run completed twice in the batch is delivered once.
+            let run = by_id.remove(&leave.run_id.0)?;
+            if !run.state.is_final() {
+                return None;
+            }
+            let url = callbacks.get(&run.schedule_id?.0)?;
+            Some(WebhookDelivery {
+                parent: run.id,
+                url: url.clone(),
+                at: leave.at,
+            })
+        })
+        .collect()
 }

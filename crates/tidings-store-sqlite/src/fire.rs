@@ -382,6 +382,7 @@ fn queued_run(id: RunId, due: &Due, scheduled_for: Timestamp, now: Timestamp) ->
         summary: None,
         progress: None,
         occurrences: None,
+        parent_run_id: None,
     })
 }
 

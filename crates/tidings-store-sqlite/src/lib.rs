@@ -8,8 +8,9 @@
 //!
 //! Each module owns one group of operations and its SQL: `schedules` (CRUD), `fire`
 //! (`schedule_fire_due`), `runs` (enqueue, reads, cancel), `lease` (claim, heartbeat, rescue),
-//! `complete` (attempt outcomes).
+//! `complete` (attempt outcomes), `api_keys`.
 
+mod api_keys;
 mod complete;
 mod connect;
 mod error;
@@ -21,6 +22,7 @@ mod page;
 mod rows;
 mod runs;
 mod schedules;
+mod webhook;
 
 use std::path::{Path, PathBuf};
 
@@ -28,11 +30,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tidings_store::{
-    AppliedMigration, Attempt, Page, Run, RunCancelParams, RunClaimParams, RunCompleted,
-    RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat, RunHeartbeatParams, RunId,
-    RunListParams, RunRescueParams, Schedule, ScheduleCreateParams, ScheduleFireDueParams,
-    ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams, ScheduleUpdateParams, Store,
-    StoreKind, StoreResult,
+    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Page, Run, RunCancelParams,
+    RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat,
+    RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule, ScheduleCreateParams,
+    ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams,
+    ScheduleUpdateParams, Store, StoreKind, StoreResult,
 };
 
 pub use connect::SqliteOptions;
@@ -120,6 +122,15 @@ impl Store for SqliteStore {
         migrate::run(&self.writer).await
     }
 
+    async fn ping(&self) -> StoreResult<()> {
+        // On a reader: a readiness check should not queue behind the writes.
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule> {
         schedules::create(self, params).await
     }
@@ -198,6 +209,30 @@ impl Store for SqliteStore {
     async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()> {
         runs::progress(self, id, progress).await
     }
+
+    async fn api_key_create(&self, params: ApiKeyCreateParams) -> StoreResult<ApiKey> {
+        api_keys::create(self, params).await
+    }
+
+    async fn api_key_list(&self) -> StoreResult<Vec<ApiKey>> {
+        api_keys::list(self).await
+    }
+
+    async fn api_key_lookup(&self, prefix: &str) -> StoreResult<Option<(ApiKey, Vec<u8>)>> {
+        api_keys::lookup(self, prefix).await
+    }
+
+    async fn api_key_revoke(&self, name_or_prefix: &str, now: Timestamp) -> StoreResult<ApiKey> {
+        api_keys::revoke(self, name_or_prefix, now).await
+    }
+
+    async fn api_key_touch(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()> {
+        api_keys::touch(self, id, now).await
+    }
+
+    async fn api_key_count_active(&self) -> StoreResult<u64> {
+        api_keys::count_active(self).await
+    }
 }
 
 #[cfg(test)]
@@ -254,11 +289,11 @@ mod tests {
             .unwrap();
         let applied = store.migrate().await.unwrap();
         assert_eq!(
-            applied,
-            [AppliedMigration {
-                version: 1,
-                description: "init".to_owned()
-            }]
+            applied
+                .iter()
+                .map(|m| (m.version, m.description.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "init"), (2, "api keys"), (3, "webhooks")]
         );
         assert_eq!(applied, SqliteStore::migrations());
         assert_eq!(store.migrate().await.unwrap(), []);

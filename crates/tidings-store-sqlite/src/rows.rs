@@ -159,6 +159,7 @@ pub(crate) fn run(row: &SqliteRow) -> StoreResult<Run> {
         summary: optional_json(row, "summary")?,
         progress: optional_json(row, "progress")?,
         occurrences,
+        parent_run_id: get::<Option<i64>>(row, "parent_run_id")?.map(RunId),
     })
 }
 

@@ -5,13 +5,14 @@ use sqlx::{QueryBuilder, Sqlite};
 use tidings_core::RunState;
 use tidings_store::{
     Attempt, Page, Run, RunCancelParams, RunEnqueueParams, RunEnqueued, RunId, RunListParams,
-    StoreError, StoreResult,
+    StoreError, StoreResult, WebhookDelivery,
 };
 
 use crate::SqliteStore;
 use crate::error::db_error;
 use crate::page;
 use crate::rows::{self, duration_ms, ms, to_json};
+use crate::webhook;
 
 const MAX_PAGE: u32 = 10_000;
 
@@ -48,8 +49,8 @@ pub(crate) async fn enqueue(
     }
     let row = sqlx::query(
         r#"INSERT INTO runs (schedule_id, kind, params, "trigger", state, attempt, retry,
-                             timeout_ms, run_after, created_at)
-           VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?6, ?7, ?8)
+                             timeout_ms, run_after, created_at, parent_run_id)
+           VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?6, ?7, ?8, ?9)
            RETURNING *"#,
     )
     .bind(params.schedule_id.map(|id| id.0))
@@ -60,6 +61,7 @@ pub(crate) async fn enqueue(
     .bind(duration_ms(params.timeout))
     .bind(ms(params.run_after))
     .bind(ms(params.now))
+    .bind(params.parent_run_id.map(|id| id.0))
     .fetch_one(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -106,6 +108,9 @@ pub(crate) async fn list(store: &SqliteStore, params: RunListParams) -> StoreRes
             .push(r#" AND "trigger" = "#)
             .push_bind(trigger.as_str());
     }
+    if let Some(parent) = params.parent {
+        query.push(" AND parent_run_id = ").push_bind(parent.0);
+    }
     if let Some(from) = params.created_from {
         query.push(" AND created_at >= ").push_bind(ms(from));
     }
@@ -143,8 +148,9 @@ pub(crate) async fn attempts(store: &SqliteStore, id: RunId) -> StoreResult<Vec<
     rows.iter().map(rows::attempt).collect()
 }
 
-/// A queued run is cancelled at once; a running one is asked to stop (its worker sees the
-/// flag at its next heartbeat); a finished one cannot be cancelled.
+/// A queued run is cancelled at once, and its webhook delivery queued if its schedule has a
+/// callback URL; a running one is asked to stop (its worker sees the flag at its next
+/// heartbeat, and its completion queues the delivery); a finished one cannot be cancelled.
 pub(crate) async fn cancel(store: &SqliteStore, params: RunCancelParams) -> StoreResult<Run> {
     let mut tx = store.begin_write().await?;
     let state: Option<String> = sqlx::query_scalar("SELECT state FROM runs WHERE id = ?1")
@@ -178,6 +184,23 @@ pub(crate) async fn cancel(store: &SqliteStore, params: RunCancelParams) -> Stor
     .await
     .map_err(db_error)?;
     let run = rows::run(&row)?;
+    if let (RunState::Cancelled, Some(schedule_id)) = (run.state, run.schedule_id) {
+        let callback_url: Option<String> =
+            sqlx::query_scalar("SELECT callback_url FROM schedules WHERE id = ?1")
+                .bind(schedule_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .flatten();
+        if let Some(url) = callback_url {
+            let delivery = WebhookDelivery {
+                parent: run.id,
+                url,
+                at: params.now,
+            };
+            webhook::queue(&mut tx, &[delivery]).await?;
+        }
+    }
     tx.commit().await.map_err(db_error)?;
     Ok(run)
 }

@@ -193,7 +193,9 @@ pub(crate) async fn update(
 }
 
 /// Cancels the schedule's queued runs, asks its running ones to stop, and deletes it; the
-/// foreign key keeps its runs with `schedule_id` cleared.
+/// foreign key keeps its runs with `schedule_id` cleared. No webhook is queued for the runs
+/// cancelled here (nor for the running ones when they end): the schedule, and with it its
+/// `callback_url`, is gone.
 pub(crate) async fn delete(store: &SqliteStore, id: ScheduleId, now: Timestamp) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     sqlx::query(

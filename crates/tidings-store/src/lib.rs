@@ -7,15 +7,18 @@
 //! Every run transition is one store operation, guarded by the state it expects, and updates the
 //! schedule's statistics in the same transaction.
 
+mod api_key;
 mod error;
 mod run;
 mod schedule;
 mod transition;
+mod webhook;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger};
 
+pub use api_key::{ApiKey, ApiKeyCreateParams, ApiKeyId, ApiKeyRole};
 pub use error::StoreError;
 pub use run::{Attempt, Run, RunId, RunOutcome};
 pub use schedule::{
@@ -23,6 +26,7 @@ pub use schedule::{
     SchedulePolicy, ScheduleSpec, ScheduleStats,
 };
 pub use transition::RunTransition;
+pub use webhook::{WEBHOOK_KIND, WEBHOOK_RETRY, WEBHOOK_TIMEOUT, WebhookDelivery};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -129,6 +133,8 @@ pub struct RunEnqueueParams {
     /// Refuse (with [`RunEnqueued::AtCapacity`]) when the schedule already has this many runs
     /// queued or running.
     pub max_instances: Option<u32>,
+    /// The run this one follows up (a webhook delivery's finished run).
+    pub parent_run_id: Option<RunId>,
 }
 
 /// The outcome of `run_enqueue`.
@@ -146,6 +152,8 @@ pub struct RunListParams {
     pub kind: Option<String>,
     pub states: Vec<RunState>,
     pub trigger: Option<RunTrigger>,
+    /// Runs whose `parent_run_id` is this run (its webhook deliveries).
+    pub parent: Option<RunId>,
     /// Runs created at or after this instant.
     pub created_from: Option<Timestamp>,
     /// Runs created before this instant.
@@ -242,6 +250,9 @@ pub trait Store: Send + Sync + 'static {
     /// Applies pending migrations and returns the ones applied now (empty when up to date).
     async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>>;
 
+    /// One trivial round trip to the database (`SELECT 1`), for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+
     /// Creates a schedule. `Conflict` when the name is taken.
     async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule>;
 
@@ -253,7 +264,8 @@ pub trait Store: Send + Sync + 'static {
     async fn schedule_update(&self, params: ScheduleUpdateParams) -> StoreResult<Schedule>;
 
     /// Deletes a schedule. Its queued runs are cancelled; its runs are kept, with `schedule_id`
-    /// cleared. `NotFound` when there is no such schedule.
+    /// cleared. `NotFound` when there is no such schedule. No webhook is queued for the runs it
+    /// cancels: the schedule, and with it its `callback_url`, is gone.
     async fn schedule_delete(&self, id: ScheduleId, now: Timestamp) -> StoreResult<()>;
 
     /// The earliest `next_run_at` of enabled schedules, for the scheduler's timer.
@@ -284,11 +296,17 @@ pub trait Store: Send + Sync + 'static {
     async fn run_heartbeat(&self, params: RunHeartbeatParams) -> StoreResult<RunHeartbeat>;
 
     /// Records finished attempts, each guarded by state `running`, lease owner and attempt
-    /// number, and updates the schedules' statistics in the same transaction.
+    /// number, and updates the schedules' statistics in the same transaction. A run that ends
+    /// (not one queued again for a retry) of a schedule with a `callback_url` gets its
+    /// [`WebhookDelivery`] queued in that transaction too.
     async fn run_complete(&self, completions: Vec<RunCompletion>) -> StoreResult<RunCompleted>;
 
+    /// Cancels a queued run at once (queueing its [`WebhookDelivery`] when its schedule has a
+    /// `callback_url`), or asks a running one to stop.
     async fn run_cancel(&self, params: RunCancelParams) -> StoreResult<Run>;
 
+    /// Rescues runs whose lease expired; one that fails (or is cancelled) for it gets its
+    /// [`WebhookDelivery`] queued as [`Store::run_complete`] does.
     async fn run_rescue_expired(&self, params: RunRescueParams) -> StoreResult<Vec<Run>>;
 
     /// The earliest `run_after` of queued runs, for the workers' timer.
@@ -299,4 +317,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records a running job's progress report.
     async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()>;
+
+    // API keys
+
+    /// Stores a new key. `Conflict` when an active key already has this name, or (unlikely for
+    /// a random prefix) any key has this prefix.
+    async fn api_key_create(&self, params: ApiKeyCreateParams) -> StoreResult<ApiKey>;
+
+    /// Every key, revoked ones included, oldest first.
+    async fn api_key_list(&self) -> StoreResult<Vec<ApiKey>>;
+
+    /// The active key with this prefix and its stored hash, for checking a presented key.
+    async fn api_key_lookup(&self, prefix: &str) -> StoreResult<Option<(ApiKey, Vec<u8>)>>;
+
+    /// Revokes the active key with this name or, failing that, this prefix. `NotFound` when
+    /// there is none.
+    async fn api_key_revoke(&self, name_or_prefix: &str, now: Timestamp) -> StoreResult<ApiKey>;
+
+    /// Records that the key was used at `now` (never moving `last_used_at` back). `NotFound`
+    /// when there is no such key.
+    async fn api_key_touch(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()>;
+
+    /// Keys not revoked.
+    async fn api_key_count_active(&self) -> StoreResult<u64>;
 }

@@ -53,6 +53,8 @@ pub struct Run {
     pub progress: Option<serde_json::Value>,
     /// For `missed` and `skipped` records: the occurrences they stand for.
     pub occurrences: Option<Occurrences>,
+    /// The run this one follows up: for a webhook delivery, the finished run it reports.
+    pub parent_run_id: Option<RunId>,
 }
 
 /// One try of a run.

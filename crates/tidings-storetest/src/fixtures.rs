@@ -105,6 +105,7 @@ pub fn adhoc(kind: &str, run_after: Timestamp) -> RunEnqueueParams {
         run_after,
         now: t0(),
         max_instances: None,
+        parent_run_id: None,
     }
 }
 
@@ -120,6 +121,7 @@ pub fn manual(schedule: &Schedule, run_after: Timestamp) -> RunEnqueueParams {
         run_after,
         now: t0(),
         max_instances: None,
+        parent_run_id: None,
     }
 }
 

@@ -265,6 +265,25 @@ macro_rules! conformance {
             migrate: [
                 migrate_again_applies_nothing,
             ],
+            webhooks: [
+                webhook_queued_when_a_run_of_a_schedule_with_callback_ends,
+                webhook_not_queued_without_callback_url,
+                webhook_queued_for_each_run_ended_in_one_batch,
+                webhook_not_queued_for_a_retried_failure,
+                webhook_queued_when_rescue_fails_the_run,
+                webhook_queued_when_a_queued_run_is_cancelled,
+                webhook_not_queued_for_runs_cancelled_by_schedule_delete,
+                webhook_run_does_not_change_the_schedule_stats,
+                run_list_by_parent_finds_only_that_runs_deliveries,
+            ],
+            api_keys: [
+                api_key_create_then_list_and_lookup_with_its_hash,
+                api_key_create_with_active_name_is_conflict_until_revoked,
+                api_key_revoke_by_name_or_prefix_stops_lookup,
+                api_key_touch_sets_last_used_at,
+                api_key_count_active_leaves_out_revoked_keys,
+                ping_answers,
+            ],
         }
     };
     (@areas $backend:expr; $($area:ident: [$($case:ident),* $(,)?]),* $(,)?) => {

@@ -12,7 +12,7 @@
 //! Header values may be secrets: no message, log line or `Debug` output shows one. They can
 //! name environment variables (`${NAME}`), read from an [`Environment`] when the run starts.
 
-mod client;
+pub(crate) mod client;
 mod exchange;
 mod params;
 mod status;

@@ -1,5 +1,6 @@
 //! The built-in job kinds, run as the engine runs them: through the registry, with a
-//! `JobContext` over a real (SQLite) store, against real local HTTP servers.
+//! `JobContext` over a real (SQLite) store, against real local HTTP servers; and webhook
+//! deliveries end to end through the engine (`webhook`).
 
 // Test support (the server, `run_job`) is outside `#[test]` functions, where clippy's
 // allow-unwrap-in-tests does not reach: a failed setup is a failed test, and `unwrap` says so.
@@ -9,6 +10,7 @@ mod http;
 mod noop;
 mod params;
 mod server;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -23,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 /// The registry `tidings serve` starts with.
 fn builtin() -> JobRegistry {
     let mut registry = JobRegistry::new();
-    tidings_jobs::register_builtin(&mut registry);
+    tidings_jobs::register_builtin(&mut registry, tidings_jobs::WebhookSettings::default());
     registry
 }
 
@@ -60,5 +62,5 @@ async fn run_job(
 
 #[test]
 fn register_builtin_adds_every_kind() {
-    assert_eq!(builtin().kinds(), ["http", "noop"]);
+    assert_eq!(builtin().kinds(), ["http", "noop", "webhook"]);
 }

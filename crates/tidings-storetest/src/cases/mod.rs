@@ -5,6 +5,7 @@
 //! Adding a case: write the function here, then add its name to the list in
 //! [`conformance!`](crate::conformance).
 
+pub mod api_keys;
 pub mod cancel;
 pub mod claim;
 pub mod complete;
@@ -14,3 +15,4 @@ pub mod lists;
 pub mod migrate;
 pub mod rescue;
 pub mod schedules;
+pub mod webhooks;
