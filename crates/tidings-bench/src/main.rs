@@ -4,8 +4,11 @@
 //!   scheduled_for) percentiles and the time until all have succeeded.
 //! - `drain`: N queued `noop` runs; runs per second at a given concurrency.
 //! - `seed`: N schedules in a database, for measuring an idle `tidings serve`.
+//! - `api`: the REST API's list endpoints under load, with N schedules and M runs stored.
 //!
 //! Each prints one JSON object on stdout (progress on stderr).
+
+mod api;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,6 +56,21 @@ enum Command {
         runs: u32,
         #[arg(long, default_value_t = 10)]
         concurrency: usize,
+    },
+    /// GET /api/schedules?limit=100 and GET /api/runs?limit=100 under C connections:
+    /// requests per second and latency percentiles
+    Api {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long, default_value_t = 1_000)]
+        schedules: u32,
+        #[arg(long, default_value_t = 100_000)]
+        runs: u32,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds of load per path
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
     /// Creates N daily schedules (noop jobs) in the database at --database-url
     Seed {
@@ -138,7 +156,7 @@ impl BenchStore {
 
 fn registry() -> JobRegistry {
     let mut registry = JobRegistry::new();
-    tidings_jobs::register_builtin(&mut registry);
+    tidings_jobs::register_builtin(&mut registry, tidings_jobs::WebhookSettings::default());
     registry
 }
 
@@ -405,6 +423,24 @@ async fn main() -> Result<()> {
             runs,
             concurrency,
         } => drain(&db, runs, concurrency).await?,
+        Command::Api {
+            db,
+            schedules,
+            runs,
+            connections,
+            seconds,
+        } => {
+            api::api(
+                &db,
+                api::ApiBench {
+                    schedules,
+                    runs,
+                    connections,
+                    seconds,
+                },
+            )
+            .await?
+        }
         Command::Seed {
             database_url,
             schedules,

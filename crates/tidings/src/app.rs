@@ -1,25 +1,30 @@
 //! `App`: the running service. [`App::build`] opens the store (exclusively), applies its
-//! migrations, reconciles the declared schedules and binds the listener (port 0 picks a free one,
-//! for tests); [`App::run_until_stopped`] starts the scheduler engine and serves HTTP at once —
-//! startup never waits for a job — until SIGINT, SIGTERM or its shutdown token. Then the engine
-//! stops claiming, running jobs get `server.shutdown_grace` to finish (unfinished runs go back to
-//! the queue), in-flight requests get the same grace, and it returns.
+//! migrations, reconciles the declared schedules, makes the first API key if there is none, and
+//! binds the listener (port 0 picks a free one, for tests); [`App::run_until_stopped`] starts the
+//! scheduler engine and serves the API at once — startup never waits for a job — until SIGINT,
+//! SIGTERM or its shutdown token. Then the engine stops claiming, running jobs get
+//! `server.shutdown_grace` to finish (unfinished runs go back to the queue), in-flight requests
+//! get the same grace, and it returns.
+//!
+//! If the scheduler cannot start (the declared schedules cannot be applied), the API still
+//! serves, and `/readyz` and `/api/status` say why.
 
 use std::future::IntoFuture;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
 
+use tidings_api::{ApiConfig, ApiState, SchedulerState};
 use tidings_engine::Engine;
-use tidings_store::{ScheduleListParams, StoreError};
+use tidings_store::{ApiKeyCreateParams, ApiKeyRole, ScheduleListParams, StoreError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::config::{Config, duration};
 use crate::shutdown::StopSignals;
 use crate::store::{self, Access, OpenError};
-use crate::{http, reconcile, scheduler};
+use crate::{reconcile, scheduler};
 
 /// A bound, not yet serving, tidings service.
 pub struct App {
@@ -28,7 +33,11 @@ pub struct App {
     local_addr: SocketAddr,
     shutdown: CancellationToken,
     engine: Engine,
+    api: ApiState,
     schedules: ScheduleCount,
+    /// Why the scheduler will not start, if it will not.
+    scheduler_failure: Option<String>,
+    first_key: Option<String>,
 }
 
 /// Why the service could not start or stopped with an error.
@@ -40,8 +49,10 @@ pub enum AppError {
     Store(#[from] OpenError),
     #[error("cannot migrate the database: {0}")]
     Migrate(StoreError),
-    #[error("cannot apply the declared schedules: {0}")]
-    Reconcile(StoreError),
+    #[error("cannot read the schedules: {0}")]
+    Schedules(StoreError),
+    #[error("cannot create the first API key: {0}")]
+    FirstKey(StoreError),
     #[error("cannot watch for SIGINT/SIGTERM: {0}")]
     Signals(io::Error),
     #[error("the HTTP server failed: {0}")]
@@ -66,6 +77,8 @@ const EXTRA_CONNECTIONS: u32 = 4;
 struct ScheduleCount {
     total: usize,
     enabled: usize,
+    /// Schedules with a `callback_url`.
+    with_callback: usize,
 }
 
 impl App {
@@ -82,12 +95,30 @@ impl App {
             );
         }
         let engine = scheduler::engine(store, &config, scheduler::instance_id());
-        reconcile::declared_schedules(&engine, &config)
-            .await
-            .map_err(AppError::Reconcile)?;
+        let api = ApiState::new(
+            engine.clone(),
+            api_config(&config),
+            crate::draft::defaults(&config.scheduler),
+            tidings_api::install_metrics(),
+        );
+        let scheduler_failure = match reconcile::declared_schedules(&engine, &config).await {
+            Ok(_) => None,
+            Err(cause) => {
+                let reason = format!("cannot apply the declared schedules: {cause}");
+                error!("the scheduler will not start: {reason}; the API serves without it");
+                Some(reason)
+            }
+        };
         let schedules = count_schedules(&engine)
             .await
-            .map_err(AppError::Reconcile)?;
+            .map_err(AppError::Schedules)?;
+        if schedules.with_callback > 0 {
+            scheduler::warn_if_webhooks_unsigned(&config);
+        }
+        let first_key = match &config.server.api_key {
+            Some(_) => None,
+            None => first_key(&engine).await.map_err(AppError::FirstKey)?,
+        };
 
         let addr = config.server.listen;
         let bind_error = |cause| AppError::Bind { addr, cause };
@@ -99,8 +130,21 @@ impl App {
             local_addr,
             shutdown: CancellationToken::new(),
             engine,
+            api,
             schedules,
+            scheduler_failure,
+            first_key,
         })
+    }
+
+    /// The admin key made because the store had none, shown once at start.
+    pub fn first_key(&self) -> Option<&str> {
+        self.first_key.as_deref()
+    }
+
+    /// What the API handlers share: the scheduler state it reports, among others.
+    pub fn api(&self) -> &ApiState {
+        &self.api
     }
 
     /// The address actually bound: with port 0, the port the system picked.
@@ -129,7 +173,10 @@ impl App {
             local_addr,
             shutdown,
             engine,
+            api,
             schedules,
+            scheduler_failure,
+            first_key,
         } = self;
         // Installed before announcing the address, so a signal sent as soon as someone reads the
         // "listening" line is handled.
@@ -145,16 +192,33 @@ impl App {
             }
         });
 
-        let engine_stopped = engine.start(shutdown.clone());
+        let engine_stopped = match &scheduler_failure {
+            None => {
+                let handle = engine.start(shutdown.clone());
+                api.set_scheduler(SchedulerState::Running {
+                    since: engine.clock().now(),
+                });
+                Some(handle)
+            }
+            Some(reason) => {
+                api.set_scheduler(SchedulerState::Failed {
+                    reason: reason.clone(),
+                });
+                None
+            }
+        };
         let plural = if schedules.total == 1 { "" } else { "s" };
         info!(
-            "listening on http://{local_addr} (database {}, instance {}, {} schedule{plural}, {} enabled)",
+            "listening on http://{local_addr} (database {}, instance {}, {} schedule{plural}, {} enabled); API docs at http://{local_addr}/api/docs",
             config.database.url,
             engine.config().instance,
             schedules.total,
             schedules.enabled
         );
-        let server = axum::serve(listener, http::router())
+        if let Some(key) = &first_key {
+            announce_first_key(key);
+        }
+        let server = axum::serve(listener, tidings_api::router(api.clone()))
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future();
         let mut server = pin!(server);
@@ -165,6 +229,9 @@ impl App {
         };
         // However serving ended, the engine stops with it.
         shutdown.cancel();
+        if engine_stopped.is_some() {
+            api.set_scheduler(SchedulerState::Stopping);
+        }
         let drain = async {
             match ended_early {
                 Some(served) => served,
@@ -180,12 +247,68 @@ impl App {
                 },
             }
         };
-        let (served, ()) = tokio::join!(drain, engine_stopped.stopped());
+        let engine_done = async {
+            if let Some(handle) = engine_stopped {
+                handle.stopped().await;
+            }
+        };
+        let (served, ()) = tokio::join!(drain, engine_done);
         signal_watch.abort();
         served.map_err(AppError::Serve)?;
         info!("stopped");
         Ok(())
     }
+}
+
+/// The API's settings from `[server]` and `TIDINGS_API_KEY`.
+fn api_config(config: &Config) -> ApiConfig {
+    ApiConfig {
+        bootstrap_key: config
+            .server
+            .api_key
+            .as_ref()
+            .map(|key| key.expose().to_owned()),
+        body_limit: config.server.body_limit,
+        request_timeout: config.server.request_timeout,
+        cors_origins: config.server.cors_origins.clone(),
+        public_metrics: config.server.public_metrics,
+        database: config.database.url.to_string(),
+    }
+}
+
+/// The name of the key made at first start.
+const FIRST_KEY_NAME: &str = "admin";
+
+/// An admin key when the store has no active key (first start), so that the API can be used at
+/// once; `None` when there are keys.
+async fn first_key(engine: &Engine) -> Result<Option<String>, StoreError> {
+    let store = engine.store();
+    if store.api_key_count_active().await? > 0 {
+        return Ok(None);
+    }
+    let new = tidings_api::keys::generate();
+    store
+        .api_key_create(ApiKeyCreateParams {
+            name: FIRST_KEY_NAME.to_owned(),
+            role: ApiKeyRole::Admin,
+            prefix: new.prefix.clone(),
+            hash: new.hash.clone(),
+            now: engine.clock().now(),
+        })
+        .await?;
+    info!(
+        "created the first API key `{FIRST_KEY_NAME}` (role admin, prefix {}); it is printed once on stdout",
+        new.prefix
+    );
+    Ok(Some(new.token))
+}
+
+/// Prints the first key where the person starting the service sees it — on stdout, apart from
+/// the log on stderr — and nowhere else.
+fn announce_first_key(key: &str) {
+    println!(
+        "\n  The first API key (role admin). It is shown this once; keep it:\n\n      {key}\n\n  Send it as `X-API-Key: KEY` or `Authorization: Bearer KEY`. More keys:\n  tidings keys create --name NAME --role read|write|admin\n"
+    );
 }
 
 /// How many schedules the store holds, and how many are enabled.
@@ -203,6 +326,11 @@ async fn count_schedules(engine: &Engine) -> Result<ScheduleCount, StoreError> {
             .await?;
         count.total += page.items.len();
         count.enabled += page.items.iter().filter(|s| s.enabled).count();
+        count.with_callback += page
+            .items
+            .iter()
+            .filter(|s| s.callback_url.is_some())
+            .count();
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => return Ok(count),
@@ -303,6 +431,53 @@ mod tests {
         assert!(succeeded.scheduled_for.is_some());
         stop.cancel();
         running.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_first_start_makes_one_admin_key_that_the_api_accepts() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::build(config_in(&dir)).await.unwrap();
+        let key = app.first_key().expect("a key on first start").to_owned();
+        let addr = app.local_addr();
+        let stop = app.shutdown_token();
+        let running = tokio::spawn(app.run_until_stopped());
+        let (with_key, without) = tokio::task::spawn_blocking(move || {
+            let with_key = {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                write!(stream, "GET /api/status HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\nConnection: close\r\n\r\n").unwrap();
+                let mut response = String::new();
+                stream.read_to_string(&mut response).unwrap();
+                response
+            };
+            (with_key, send(addr, "GET /api/status"))
+        })
+        .await
+        .unwrap();
+        assert!(with_key.starts_with("HTTP/1.1 200 OK\r\n"), "{with_key}");
+        assert!(
+            with_key.contains(r#""scheduler":{"state":"running""#),
+            "{with_key}"
+        );
+        assert!(
+            without.starts_with("HTTP/1.1 401 Unauthorized\r\n"),
+            "{without}"
+        );
+        stop.cancel();
+        running.await.unwrap().unwrap();
+
+        // The key exists now: a restart makes none.
+        let config = config_in(&dir);
+        let store = store::open(&config.database.url, Access::Tool)
+            .await
+            .unwrap();
+        let keys = store.api_key_list().await.unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(
+            (keys[0].name.as_str(), keys[0].role),
+            ("admin", ApiKeyRole::Admin)
+        );
+        let engine = scheduler::engine(store, &config, "test".to_owned());
+        assert_eq!(first_key(&engine).await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -10,7 +10,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod draft;
-mod http;
 pub mod logging;
 pub mod reconcile;
 pub mod scheduler;

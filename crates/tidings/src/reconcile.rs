@@ -35,7 +35,7 @@ pub async fn declared_schedules(
     engine: &Engine,
     config: &Config,
 ) -> Result<Reconciled, StoreError> {
-    let defaults = DraftDefaults::of(&config.scheduler);
+    let defaults = crate::draft::defaults(&config.scheduler);
     let mut done = Reconciled::default();
     for declared in &config.schedules {
         reconcile_one(engine, declared, &defaults, &mut done).await?;

@@ -1,5 +1,6 @@
-//! The scheduler as this binary runs it: the job kinds it knows, this instance's id, and the
-//! engine's settings from `[scheduler]` and `[server]`.
+//! The scheduler as this binary runs it: the job kinds it knows (webhook deliveries signed as
+//! `[webhooks]` says), this instance's id, and the engine's settings from `[scheduler]` and
+//! `[server]`.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
@@ -7,16 +8,47 @@ use std::time::Duration;
 
 use tidings_core::SystemClock;
 use tidings_engine::{Engine, EngineConfig, JobRegistry};
+use tidings_jobs::WebhookSettings;
 use tidings_store::Store;
 
 use crate::config::Config;
 use crate::draft::signed;
 
-/// Every job kind this build can run.
+/// Every job kind this build can run, for checking params and reading kind defaults. Nothing is
+/// delivered through it, so its webhooks are unsigned; [`engine`] signs with the configured
+/// secret.
 pub fn job_registry() -> JobRegistry {
+    registry_with(WebhookSettings::default())
+}
+
+fn registry_with(webhooks: WebhookSettings) -> JobRegistry {
     let mut registry = JobRegistry::new();
-    tidings_jobs::register_builtin(&mut registry);
+    tidings_jobs::register_builtin(&mut registry, webhooks);
     registry
+}
+
+/// How webhook deliveries are signed: with `webhooks.secret`, if set.
+pub fn webhook_settings(config: &Config) -> WebhookSettings {
+    WebhookSettings {
+        secret: config
+            .webhooks
+            .secret
+            .as_ref()
+            .map(|secret| secret.expose().to_owned()),
+    }
+}
+
+/// What `serve` warns at start when deliveries would go out unsigned, and how to sign them.
+pub const UNSIGNED_WEBHOOKS: &str = "webhooks.secret is not set: deliveries to schedules' \
+    callback_url go out without an X-Tidings-Signature, so receivers cannot tell them from \
+    forgeries; set TIDINGS_WEBHOOKS__SECRET (or `secret` under [webhooks] in tidings.toml) to a \
+    long random string shared with the receivers";
+
+/// Logs [`UNSIGNED_WEBHOOKS`] once when no secret is configured; `serve` calls it at start.
+pub fn warn_if_webhooks_unsigned(config: &Config) {
+    if config.webhooks.secret.is_none() {
+        tracing::warn!("{UNSIGNED_WEBHOOKS}");
+    }
 }
 
 /// Where the host name is read from; on other systems the instance is named "tidings".
@@ -55,12 +87,13 @@ pub fn engine_config(config: &Config, instance: String) -> EngineConfig {
     }
 }
 
-/// An engine on `store` with every built-in job kind and the system clock.
+/// An engine on `store` with every built-in job kind (webhooks signed as `[webhooks]` says)
+/// and the system clock.
 pub fn engine(store: Arc<dyn Store>, config: &Config, instance: String) -> Engine {
     Engine::new(
         store,
         Arc::new(SystemClock),
-        job_registry(),
+        registry_with(webhook_settings(config)),
         engine_config(config, instance),
     )
 }
@@ -79,6 +112,15 @@ mod tests {
         assert!(suffix.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
         assert_eq!(parts.next(), Some(pid.as_str()), "{id}");
         assert!(!parts.next().unwrap().is_empty(), "{id}");
+    }
+
+    #[test]
+    fn webhooks_are_signed_with_the_configured_secret() {
+        let mut config = Config::default();
+        assert_eq!(webhook_settings(&config).secret, None);
+        config.webhooks.secret = Some(crate::secret::Secret::new("whsec"));
+        assert_eq!(webhook_settings(&config).secret.as_deref(), Some("whsec"));
+        assert!(UNSIGNED_WEBHOOKS.contains("TIDINGS_WEBHOOKS__SECRET"));
     }
 
     #[test]

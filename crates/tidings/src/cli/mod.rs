@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod cron;
+pub mod keys;
 pub mod migrate;
 pub mod runs;
 mod schedule_flags;
@@ -102,6 +103,9 @@ pub enum Command {
     /// Inspect runs in the store directly (no server needed)
     Runs(runs::RunsArgs),
 
+    /// Manage API keys in the store directly (no server needed)
+    Keys(keys::KeysArgs),
+
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -128,6 +132,7 @@ impl Cli {
             Command::Migrate(args) => args.run(&global, out).await,
             Command::Schedules(args) => args.run(&global, out).await,
             Command::Runs(args) => args.run(&global, out).await,
+            Command::Keys(args) => args.run(&global, out).await,
             Command::Config(command) => command.run(&global, out),
             Command::Cron(command) => command.run(out),
         }

@@ -17,7 +17,7 @@ use super::schedule_flags::ScheduleFlags;
 use super::session::{Session, store_failure};
 use super::text::{self, Table, write, write_json};
 use super::{DatabaseArgs, Failure, GlobalArgs};
-use crate::draft::{self, DraftDefaults, Rules, ScheduleDraft};
+use crate::draft::{self, Rules, ScheduleDraft};
 
 #[derive(Debug, Args)]
 pub struct SchedulesArgs {
@@ -345,7 +345,7 @@ fn checked_spec(
     draft: &ScheduleDraft,
     base: Option<&Schedule>,
 ) -> Result<tidings_store::ScheduleSpec, Failure> {
-    let defaults = DraftDefaults::of(&session.config.scheduler);
+    let defaults = draft::defaults(&session.config.scheduler);
     let rules = Rules {
         registry: session.engine.registry(),
         min_interval: session.config.scheduler.min_interval,

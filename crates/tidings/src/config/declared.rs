@@ -117,7 +117,7 @@ pub(super) fn read(
         return Vec::new();
     }
 
-    let defaults = DraftDefaults::of(scheduler);
+    let defaults = draft::defaults(scheduler);
     let registry = crate::scheduler::job_registry();
     let now = SystemClock.now();
     let mut declared: Vec<DeclaredSchedule> = Vec::new();

@@ -9,40 +9,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use jiff::SignedDuration;
 use serde::{Deserializer, Serializer, de};
 
-/// Parses a non-negative human duration.
-pub(crate) fn parse(text: &str) -> Result<Duration, String> {
-    let signed: SignedDuration = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid duration `{text}`: expected e.g. 30s, 5m, 1h 30m"))?;
-    Duration::try_from(signed)
-        .map_err(|_| format!("invalid duration `{text}`: must not be negative"))
-}
-
-/// The word that switches a limit off.
-pub(crate) const UNLIMITED: &str = "unlimited";
-
-/// Parses a human duration or `unlimited` (`None`).
-pub(crate) fn parse_or_unlimited(text: &str) -> Result<Option<Duration>, String> {
-    if text.trim().eq_ignore_ascii_case(UNLIMITED) {
-        return Ok(None);
-    }
-    parse(text).map(Some).map_err(|_| {
-        format!("invalid duration `{text}`: expected e.g. 30s, 5m, 1h 30m, or {UNLIMITED}")
-    })
-}
-
-/// Prints a duration the way [`parse`] reads it: `30s`, `5m`, `1h 30m`, `250ms`.
-pub(crate) fn format(duration: Duration) -> String {
-    match SignedDuration::try_from(duration) {
-        Ok(signed) => format!("{signed:#}"),
-        // Only durations of more than 292 billion years land here.
-        Err(_) => format!("{}s", duration.as_secs()),
-    }
-}
+pub(crate) use tidings_core::duration::{UNLIMITED, format, parse, parse_or_unlimited};
 
 pub(crate) fn serialize<S: Serializer>(
     duration: &Duration,

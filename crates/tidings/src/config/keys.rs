@@ -144,8 +144,14 @@ mod tests {
                 "scheduler.timezone",
                 "schedules",
                 "server",
+                "server.body_limit",
+                "server.cors_origins",
                 "server.listen",
+                "server.public_metrics",
+                "server.request_timeout",
                 "server.shutdown_grace",
+                "webhooks",
+                "webhooks.secret",
             ]
         );
     }

@@ -136,8 +136,14 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigErrors> {
         database: reader.section("database"),
         log: reader.section("log"),
         scheduler: reader.section("scheduler"),
+        webhooks: reader.section("webhooks"),
         schedules: Vec::new(),
     };
+    config.server.api_key = sources
+        .env
+        .iter()
+        .find(|(name, value)| name == "TIDINGS_API_KEY" && !value.is_empty())
+        .map(|(_, value)| Secret::new(value.clone()));
     check_limits(&config, &merged, &mut problems);
     config.schedules = declared::read(&merged, &config.scheduler, &mut problems);
 
@@ -263,5 +269,16 @@ fn check_limits(config: &Config, merged: &Figment, problems: &mut Vec<ConfigErro
     }
     if config.scheduler.min_interval.is_zero() {
         refuse("scheduler.min_interval", "must be longer than 0s");
+    }
+    if config
+        .webhooks
+        .secret
+        .as_ref()
+        .is_some_and(|secret| secret.expose().is_empty())
+    {
+        refuse(
+            "webhooks.secret",
+            "must not be empty; leave it out to send deliveries unsigned",
+        );
     }
 }

@@ -46,6 +46,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub scheduler: SchedulerConfig,
+    pub webhooks: WebhooksConfig,
     /// `[[schedules]]`: schedules declared in the file, reconciled into the store at start.
     /// Printed only when there are some; `keys.rs` knows the key either way.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -62,6 +63,20 @@ pub struct ServerConfig {
     /// How long running work may take to finish after SIGINT/SIGTERM.
     #[serde(with = "duration")]
     pub shutdown_grace: Duration,
+    /// The largest request body accepted, in bytes; larger ones get `413`.
+    pub body_limit: usize,
+    /// How long a request may take before it is answered `408`.
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+    /// Origins allowed to call the API from a browser (`https://dash.example.com`); empty:
+    /// CORS off.
+    pub cors_origins: Vec<String>,
+    /// Serve `/metrics` without an API key.
+    pub public_metrics: bool,
+    /// `TIDINGS_API_KEY`: accepted as an admin key besides the stored ones. Read from the
+    /// environment only, never from the file, and never shown.
+    #[serde(skip)]
+    pub api_key: Option<crate::secret::Secret>,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +84,11 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
             shutdown_grace: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+            public_metrics: true,
+            api_key: None,
         }
     }
 }
@@ -160,6 +180,16 @@ impl Default for SchedulerConfig {
             min_interval: Duration::from_secs(1),
         }
     }
+}
+
+/// `[webhooks]`: how the deliveries to schedules' `callback_url`s are signed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhooksConfig {
+    /// The key of each delivery's `X-Tidings-Signature` (HMAC-SHA256 of `<timestamp>.<body>`),
+    /// best set as `TIDINGS_WEBHOOKS__SECRET`. Unset: deliveries go out unsigned, and `serve`
+    /// says so when it starts.
+    pub secret: Option<crate::secret::Secret>,
 }
 
 impl Config {

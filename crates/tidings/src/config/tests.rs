@@ -88,6 +88,10 @@ fn nothing_configured_gives_the_documented_defaults() {
         r#"[server]
 listen = "127.0.0.1:8080"
 shutdown_grace = "30s"
+body_limit = 1048576
+request_timeout = "30s"
+cors_origins = []
+public_metrics = true
 
 [database]
 url = "sqlite://./data/tidings.db"
@@ -102,6 +106,8 @@ misfire_grace = "5m"
 lease = "30s"
 concurrency = 10
 min_interval = "1s"
+
+[webhooks]
 "#
     );
 }
@@ -183,7 +189,24 @@ fn variables_that_are_not_settings_are_ignored() {
         .env("HOME", "/root")
         .load()
         .unwrap();
-    assert_eq!(config, Config::default());
+    // TIDINGS_API_KEY is no setting of the file, but the bootstrap admin key, kept redacted.
+    let api_key = config
+        .server
+        .api_key
+        .clone()
+        .expect("TIDINGS_API_KEY is read");
+    assert_eq!(api_key.expose(), "tk_secret");
+    assert_eq!(format!("{api_key:?}"), "[redacted]");
+    assert_eq!(
+        Config {
+            server: ServerConfig {
+                api_key: None,
+                ..config.server
+            },
+            ..config
+        },
+        Config::default()
+    );
 }
 
 #[test]
@@ -434,11 +457,68 @@ fn declared_schedules_are_checked_against_the_scheduler_settings() {
         .unwrap();
     assert_eq!(config.schedules.len(), 1);
     assert_eq!(config.schedules[0].name().as_str(), "daily");
-    let defaults = crate::draft::DraftDefaults::of(&config.scheduler);
+    let defaults = crate::draft::defaults(&config.scheduler);
     let now = "2026-01-01T00:00:00Z".parse().unwrap();
     let spec = config.schedules[0].spec(None, &defaults, now).unwrap();
     assert_eq!(
         serde_json::to_value(&spec.trigger).unwrap(),
         serde_json::json!({"type": "cron", "expr": "0 9 * * *", "zone": "America/New_York"})
+    );
+}
+
+#[test]
+fn the_webhook_secret_is_read_from_the_environment_over_the_file_and_stays_redacted() {
+    let config = Setup::new()
+        .file("[webhooks]\nsecret = \"from-the-file\"\n")
+        .env("TIDINGS_WEBHOOKS__SECRET", "whsec-hunter2")
+        .load()
+        .unwrap();
+    let secret = config.webhooks.secret.clone().expect("the secret is read");
+    assert_eq!(secret.expose(), "whsec-hunter2");
+    let shown = [format!("{config:?}"), config.to_toml().unwrap()];
+    for text in shown {
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("from-the-file"), "{text}");
+    }
+    assert!(
+        config
+            .to_toml()
+            .unwrap()
+            .ends_with("[webhooks]\nsecret = \"[redacted]\"\n"),
+        "{}",
+        config.to_toml().unwrap()
+    );
+    assert_eq!(
+        Setup::new()
+            .file("[webhooks]\nsecret = \"from-the-file\"\n")
+            .load()
+            .unwrap()
+            .webhooks
+            .secret
+            .map(|secret| secret.expose().to_owned())
+            .as_deref(),
+        Some("from-the-file")
+    );
+}
+
+#[test]
+fn a_misspelt_or_empty_webhook_secret_is_refused() {
+    let problems = Setup::new()
+        .env("TIDINGS_WEBHOOKS__SECERT", "whsec-hunter2")
+        .problems();
+    assert_eq!(
+        problems,
+        [
+            "unknown key `webhooks.secert` in environment variable TIDINGS_WEBHOOKS__SECERT; \
+             did you mean TIDINGS_WEBHOOKS__SECRET?"
+        ]
+    );
+    let setup = Setup::new().file("[webhooks]\nsecret = \"\"\n");
+    assert_eq!(
+        setup.problems(),
+        [format!(
+            "webhooks.secret: must not be empty; leave it out to send deliveries unsigned (from {})",
+            setup.shown()
+        )]
     );
 }

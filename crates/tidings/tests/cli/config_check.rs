@@ -42,16 +42,23 @@ fn check_prints_the_effective_configuration_with_the_password_redacted() {
         &[
             ("TIDINGS_LOG__LEVEL", "debug"),
             ("TIDINGS_SCHEDULER__CONCURRENCY", "4"),
+            ("TIDINGS_WEBHOOKS__SECRET", "whsec-hunter3"),
+            ("TIDINGS_API_KEY", "tdg-hunter4"),
         ],
     );
 
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).contains("hunter"));
     assert_eq!(text(&output.stderr), "");
     assert_eq!(
         text(&output.stdout),
         r#"[server]
 listen = "0.0.0.0:9000"
 shutdown_grace = "30s"
+body_limit = 1048576
+request_timeout = "30s"
+cors_origins = []
+public_metrics = true
 
 [database]
 url = "postgres://tidings:[redacted]@db.internal:5432/tidings"
@@ -66,6 +73,9 @@ misfire_grace = "10m"
 lease = "30s"
 concurrency = 4
 min_interval = "1s"
+
+[webhooks]
+secret = "[redacted]"
 "#
     );
 }
@@ -204,7 +214,7 @@ fn check_reports_bad_declared_schedules_with_their_index_and_name() {
             "error: schedules[2] (ping).interval: invalid interval `500ms`: use whole seconds, such as 1s, 90s or 15m \
              (from ./tidings.toml)",
             "error: schedules[2] (ping).kind: invalid params for job kind `nope`: unknown job kind `nope`; known kinds: \
-             http, noop (from ./tidings.toml)",
+             http, noop, webhook (from ./tidings.toml)",
         ]
     );
 }

@@ -10,6 +10,7 @@
 
 mod config_check;
 mod cron;
+mod keys;
 mod migrate;
 mod restart;
 mod runs;

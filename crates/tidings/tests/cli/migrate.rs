@@ -2,12 +2,15 @@
 
 use super::{Backend, TestDb, text, tidings_in};
 
+/// What `tidings migrate` prints on a new database.
+const ALL_APPLIED: &str = "applied 0001 init\napplied 0002 api keys\napplied 0003 webhooks\n";
+
 fn migrate_then_up_to_date(backend: Backend) {
     let db = TestDb::new(backend);
-    assert_eq!(db.ok(&["migrate"]), "applied 0001 init\n");
+    assert_eq!(db.ok(&["migrate"]), ALL_APPLIED);
     assert_eq!(
         db.ok(&["migrate"]),
-        "database is up to date (1 migration)\n"
+        "database is up to date (3 migrations)\n"
     );
 }
 
@@ -29,7 +32,7 @@ fn migrate_creates_the_sqlite_folder() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout), "applied 0001 init\n");
+    assert_eq!(text(&output.stdout), ALL_APPLIED);
     assert!(dir.path().join("nested/deeper/t.db").is_file());
 }
 

@@ -98,8 +98,22 @@ fn serve_stops_cleanly_on_sigint_and_logs_json_lines() {
         .position(|m| m.starts_with(&format!("listening on http://{addr} ")))
         .unwrap_or_else(|| panic!("no listening line: {messages:#?}"));
     assert_eq!(
-        messages[..listening],
-        ["applied migration 0001 init".to_owned()],
+        messages[..3],
+        [
+            "applied migration 0001 init",
+            "applied migration 0002 api keys",
+            "applied migration 0003 webhooks"
+        ],
+        "{messages:#?}"
+    );
+    // The first start makes an admin key; the log names it but never shows it.
+    assert_eq!(listening, 4, "{messages:#?}");
+    assert!(
+        messages[3].starts_with("created the first API key `admin` (role admin, prefix "),
+        "{messages:#?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("tdg_")),
         "{messages:#?}"
     );
     assert!(
@@ -109,7 +123,9 @@ fn serve_stops_cleanly_on_sigint_and_logs_json_lines() {
         "{messages:#?}"
     );
     assert!(
-        messages[listening].ends_with(", 0 schedules, 0 enabled)"),
+        messages[listening].ends_with(&format!(
+            ", 0 schedules, 0 enabled); API docs at http://{addr}/api/docs"
+        )),
         "{messages:#?}"
     );
     assert_eq!(
