@@ -99,6 +99,8 @@ pub(crate) async fn api(db: &Db, bench: ApiBench) -> Result<serde_json::Value> {
         results.push(json!({ "path": path, "result": measured }));
     }
     server.abort();
+    // The aborted server drops its state (and its handle on the store) when it ends.
+    let _ = server.await;
     drop(store);
     store_handle.remove().await?;
     Ok(json!({

@@ -30,6 +30,10 @@ use tidings_store_postgres::{PostgresOptions, PostgresStore};
 use tidings_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio_util::sync::CancellationToken;
 
+/// The allocator `tidings` itself uses, so that what is measured is what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "tidings-bench", about = "Benchmarks of the tidings scheduler")]
 struct Cli {
@@ -118,7 +122,7 @@ impl BenchStore {
                 let store = PostgresStore::connect(
                     &db.postgres_url,
                     PostgresOptions {
-                        max_connections: 10,
+                        max_connections: 14,
                         schema: Some(schema),
                     },
                 )
