@@ -9,6 +9,7 @@
 
 mod api_key;
 mod error;
+mod feedback;
 mod run;
 mod schedule;
 mod transition;
@@ -20,6 +21,7 @@ use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger};
 
 pub use api_key::{ApiKey, ApiKeyCreateParams, ApiKeyId, ApiKeyRole};
 pub use error::StoreError;
+pub use feedback::{Feedback, FeedbackId, FeedbackRecord};
 pub use run::{Attempt, Run, RunId, RunOutcome};
 pub use schedule::{
     Schedule, ScheduleId, ScheduleKey, ScheduleName, ScheduleNameError, ScheduleOrigin,
