@@ -18,11 +18,13 @@ mod claim;
 mod complete;
 mod connect;
 mod error;
+mod feedback;
 mod fire;
 mod migrate;
 mod rows;
 mod runs;
 mod schedules;
+mod sources;
 mod stats;
 mod webhook;
 
@@ -36,11 +38,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, PgPool};
 use tidings_store::{
-    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Page, Run, RunCancelParams,
-    RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat,
-    RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule, ScheduleCreateParams,
-    ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams,
-    ScheduleUpdateParams, Store, StoreError, StoreKind, StoreResult,
+    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Feedback, FeedbackId,
+    FeedbackListParams, FeedbackReplaceParams, FeedbackUpsertParams, FeedbackWritten, Page, Run,
+    RunCancelParams, RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued,
+    RunHeartbeat, RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule,
+    ScheduleCreateParams, ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey,
+    ScheduleListParams, ScheduleUpdateParams, SourceFile, SourceState, SourceStateParams, Store,
+    StoreError, StoreKind, StoreResult,
 };
 
 pub use crate::connect::PostgresOptions;
@@ -238,5 +242,64 @@ impl Store for PostgresStore {
 
     async fn api_key_count_active(&self) -> StoreResult<u64> {
         Ok(api_keys::count_active(&self.pool).await?)
+    }
+
+    async fn feedback_replace_source(
+        &self,
+        params: FeedbackReplaceParams,
+    ) -> StoreResult<FeedbackWritten> {
+        let (source, records) = (&params.source, &params.records);
+        Ok(retrying(|| {
+            feedback::write(
+                &self.pool,
+                source,
+                records,
+                params.now,
+                feedback::Vanished::Delete,
+            )
+        })
+        .await?)
+    }
+
+    async fn feedback_upsert(&self, params: FeedbackUpsertParams) -> StoreResult<FeedbackWritten> {
+        let (source, records) = (&params.source, &params.records);
+        Ok(retrying(|| {
+            feedback::write(
+                &self.pool,
+                source,
+                records,
+                params.now,
+                feedback::Vanished::Keep,
+            )
+        })
+        .await?)
+    }
+
+    async fn feedback_get(&self, id: FeedbackId) -> StoreResult<Feedback> {
+        Ok(feedback::get(&self.pool, id).await?)
+    }
+
+    async fn feedback_list(&self, params: FeedbackListParams) -> StoreResult<Page<Feedback>> {
+        Ok(feedback::list(&self.pool, params).await?)
+    }
+
+    async fn feedback_count(&self, source: Option<&str>) -> StoreResult<u64> {
+        Ok(feedback::count(&self.pool, source).await?)
+    }
+
+    async fn source_state_get(&self, source: &str) -> StoreResult<Option<SourceState>> {
+        Ok(sources::state_get(&self.pool, source).await?)
+    }
+
+    async fn source_state_record(&self, params: SourceStateParams) -> StoreResult<SourceState> {
+        Ok(sources::state_record(&self.pool, &params).await?)
+    }
+
+    async fn source_file_get(&self, source: &str, path: &str) -> StoreResult<Option<SourceFile>> {
+        Ok(sources::file_get(&self.pool, source, path).await?)
+    }
+
+    async fn source_file_record(&self, file: SourceFile) -> StoreResult<()> {
+        Ok(sources::file_record(&self.pool, &file).await?)
     }
 }

@@ -8,8 +8,8 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger, Trigger};
 use tidings_store::{
-    Attempt, Run, RunId, Schedule, ScheduleId, ScheduleName, ScheduleOrigin, SchedulePolicy,
-    ScheduleStats,
+    Attempt, Feedback, FeedbackId, FeedbackRecord, Run, RunId, Schedule, ScheduleId, ScheduleName,
+    ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState,
 };
 
 use crate::error::{Error, Result};
@@ -179,4 +179,65 @@ pub(crate) fn page<T>(
         None
     };
     tidings_store::Page { items, next_cursor }
+}
+
+fn opt_column_instant(row: &PgRow, column: &str) -> Result<Option<Timestamp>> {
+    opt_instant(column, row.try_get(column)?)
+}
+
+/// A `SELECT *` row of `feedback`.
+pub(crate) fn feedback(row: &PgRow) -> Result<Feedback> {
+    Ok(Feedback {
+        id: FeedbackId(row.try_get("id")?),
+        source: row.try_get("source")?,
+        record: FeedbackRecord {
+            external_id: row.try_get("external_id")?,
+            created_at: opt_column_instant(row, "created_at")?,
+            updated_at: opt_column_instant(row, "updated_at")?,
+            customer_name: row.try_get("customer_name")?,
+            customer_email: row.try_get("customer_email")?,
+            channel: row.try_get("channel")?,
+            group: row.try_get("group_name")?,
+            rating: row.try_get("rating")?,
+            sentiment_label: row.try_get("sentiment_label")?,
+            sentiment_score: row.try_get("sentiment_score")?,
+            title: row.try_get("title")?,
+            body: row.try_get("body")?,
+            tags: json::<Vec<String>>(row, "tags")?,
+            status: row.try_get("status")?,
+            value: row.try_get("value")?,
+            raw: row.try_get("raw")?,
+        },
+        first_seen_at: instant("first_seen_at", row.try_get("first_seen_at")?)?,
+        synced_at: instant("synced_at", row.try_get("synced_at")?)?,
+    })
+}
+
+/// A `SELECT *` / `RETURNING *` row of `source_state`.
+pub(crate) fn source_state(row: &PgRow) -> Result<SourceState> {
+    Ok(SourceState {
+        source: row.try_get("source")?,
+        watermark: opt_column_instant(row, "watermark")?,
+        last_full_run_id: row
+            .try_get::<Option<i64>, _>("last_full_run_id")?
+            .map(RunId),
+        last_full_at: opt_column_instant(row, "last_full_at")?,
+        last_incremental_run_id: row
+            .try_get::<Option<i64>, _>("last_incremental_run_id")?
+            .map(RunId),
+        last_incremental_at: opt_column_instant(row, "last_incremental_at")?,
+    })
+}
+
+/// A `SELECT *` row of `source_files`.
+pub(crate) fn source_file(row: &PgRow) -> Result<SourceFile> {
+    Ok(SourceFile {
+        source: row.try_get("source")?,
+        path: row.try_get("path")?,
+        size: count(row, "size")?,
+        mtime: instant("mtime", row.try_get("mtime")?)?,
+        sha256: row.try_get("sha256")?,
+        imported_at: instant("imported_at", row.try_get("imported_at")?)?,
+        rows: count(row, "rows")?,
+    })
 }

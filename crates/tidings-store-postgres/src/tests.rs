@@ -189,7 +189,12 @@ async fn migrate_applies_once_into_the_schema() {
             .iter()
             .map(|m| (m.version, m.description.as_str()))
             .collect::<Vec<_>>(),
-        [(1, "init"), (2, "api keys"), (3, "webhooks")]
+        [
+            (1, "init"),
+            (2, "api keys"),
+            (3, "webhooks"),
+            (4, "feedback")
+        ]
     );
     assert_eq!(applied, PostgresStore::migrations());
     assert_eq!(store.migrate().await.unwrap(), []);
@@ -210,9 +215,12 @@ async fn migrate_applies_once_into_the_schema() {
         [
             "_sqlx_migrations",
             "api_keys",
+            "feedback",
             "run_attempts",
             "runs",
-            "schedules"
+            "schedules",
+            "source_files",
+            "source_state"
         ]
     );
     store.drop_schema().await.unwrap();

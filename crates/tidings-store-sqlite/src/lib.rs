@@ -8,12 +8,14 @@
 //!
 //! Each module owns one group of operations and its SQL: `schedules` (CRUD), `fire`
 //! (`schedule_fire_due`), `runs` (enqueue, reads, cancel), `lease` (claim, heartbeat, rescue),
-//! `complete` (attempt outcomes), `api_keys`.
+//! `complete` (attempt outcomes), `api_keys`, `feedback` (the feedback cache) and `sources`
+//! (sync bookkeeping).
 
 mod api_keys;
 mod complete;
 mod connect;
 mod error;
+mod feedback;
 mod fire;
 mod lease;
 mod lock;
@@ -22,6 +24,7 @@ mod page;
 mod rows;
 mod runs;
 mod schedules;
+mod sources;
 mod webhook;
 
 use std::path::{Path, PathBuf};
@@ -30,11 +33,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tidings_store::{
-    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Page, Run, RunCancelParams,
-    RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued, RunHeartbeat,
-    RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule, ScheduleCreateParams,
-    ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey, ScheduleListParams,
-    ScheduleUpdateParams, Store, StoreKind, StoreResult,
+    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Feedback, FeedbackId,
+    FeedbackListParams, FeedbackReplaceParams, FeedbackUpsertParams, FeedbackWritten, Page, Run,
+    RunCancelParams, RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued,
+    RunHeartbeat, RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule,
+    ScheduleCreateParams, ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey,
+    ScheduleListParams, ScheduleUpdateParams, SourceFile, SourceState, SourceStateParams, Store,
+    StoreKind, StoreResult,
 };
 
 pub use connect::SqliteOptions;
@@ -233,6 +238,55 @@ impl Store for SqliteStore {
     async fn api_key_count_active(&self) -> StoreResult<u64> {
         api_keys::count_active(self).await
     }
+
+    async fn feedback_replace_source(
+        &self,
+        params: FeedbackReplaceParams,
+    ) -> StoreResult<FeedbackWritten> {
+        let FeedbackReplaceParams {
+            source,
+            records,
+            now,
+        } = params;
+        feedback::write(self, &source, records, now, feedback::Vanished::Delete).await
+    }
+
+    async fn feedback_upsert(&self, params: FeedbackUpsertParams) -> StoreResult<FeedbackWritten> {
+        let FeedbackUpsertParams {
+            source,
+            records,
+            now,
+        } = params;
+        feedback::write(self, &source, records, now, feedback::Vanished::Keep).await
+    }
+
+    async fn feedback_get(&self, id: FeedbackId) -> StoreResult<Feedback> {
+        feedback::get(self, id).await
+    }
+
+    async fn feedback_list(&self, params: FeedbackListParams) -> StoreResult<Page<Feedback>> {
+        feedback::list(self, params).await
+    }
+
+    async fn feedback_count(&self, source: Option<&str>) -> StoreResult<u64> {
+        feedback::count(self, source).await
+    }
+
+    async fn source_state_get(&self, source: &str) -> StoreResult<Option<SourceState>> {
+        sources::state_get(self, source).await
+    }
+
+    async fn source_state_record(&self, params: SourceStateParams) -> StoreResult<SourceState> {
+        sources::state_record(self, params).await
+    }
+
+    async fn source_file_get(&self, source: &str, path: &str) -> StoreResult<Option<SourceFile>> {
+        sources::file_get(self, source, path).await
+    }
+
+    async fn source_file_record(&self, file: SourceFile) -> StoreResult<()> {
+        sources::file_record(self, file).await
+    }
 }
 
 #[cfg(test)]
@@ -293,7 +347,12 @@ mod tests {
                 .iter()
                 .map(|m| (m.version, m.description.as_str()))
                 .collect::<Vec<_>>(),
-            [(1, "init"), (2, "api keys"), (3, "webhooks")]
+            [
+                (1, "init"),
+                (2, "api keys"),
+                (3, "webhooks"),
+                (4, "feedback")
+            ]
         );
         assert_eq!(applied, SqliteStore::migrations());
         assert_eq!(store.migrate().await.unwrap(), []);

@@ -126,7 +126,7 @@ mod tests {
                 .iter()
                 .map(|m| (m.version, m.description.as_str()))
                 .collect::<Vec<_>>(),
-            [(3, "webhooks")]
+            [(3, "webhooks"), (4, "feedback")]
         );
 
         let kept = store.run_get(RunId(1)).await.unwrap();

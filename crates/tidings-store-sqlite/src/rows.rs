@@ -7,8 +7,9 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger, Trigger};
 use tidings_store::{
-    Attempt, Run, RunId, Schedule, ScheduleId, ScheduleName, ScheduleOrigin, SchedulePolicy,
-    ScheduleStats, StoreError, StoreResult,
+    Attempt, Feedback, FeedbackId, FeedbackRecord, Run, RunId, Schedule, ScheduleId, ScheduleName,
+    ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState, StoreError,
+    StoreResult,
 };
 
 use crate::error::{corrupt, db_error};
@@ -179,5 +180,58 @@ pub(crate) fn attempt(row: &SqliteRow) -> StoreResult<Attempt> {
             .map(|state| run_state(&state))
             .transpose()?,
         error: get(row, "error")?,
+    })
+}
+
+/// A `SELECT *` row of `feedback`.
+pub(crate) fn feedback(row: &SqliteRow) -> StoreResult<Feedback> {
+    Ok(Feedback {
+        id: FeedbackId(get(row, "id")?),
+        source: get(row, "source")?,
+        record: FeedbackRecord {
+            external_id: get(row, "external_id")?,
+            created_at: optional_instant(row, "created_at")?,
+            updated_at: optional_instant(row, "updated_at")?,
+            customer_name: get(row, "customer_name")?,
+            customer_email: get(row, "customer_email")?,
+            channel: get(row, "channel")?,
+            group: get(row, "group_name")?,
+            rating: get(row, "rating")?,
+            sentiment_label: get(row, "sentiment_label")?,
+            sentiment_score: get(row, "sentiment_score")?,
+            title: get(row, "title")?,
+            body: get(row, "body")?,
+            tags: json(row, "tags")?,
+            status: get(row, "status")?,
+            value: get(row, "value")?,
+            raw: json(row, "raw")?,
+        },
+        first_seen_at: instant(row, "first_seen_at")?,
+        synced_at: instant(row, "synced_at")?,
+    })
+}
+
+/// A `SELECT *` / `RETURNING *` row of `source_state`.
+pub(crate) fn source_state(row: &SqliteRow) -> StoreResult<SourceState> {
+    Ok(SourceState {
+        source: get(row, "source")?,
+        watermark: optional_instant(row, "watermark")?,
+        last_full_run_id: get::<Option<i64>>(row, "last_full_run_id")?.map(RunId),
+        last_full_at: optional_instant(row, "last_full_at")?,
+        last_incremental_run_id: get::<Option<i64>>(row, "last_incremental_run_id")?.map(RunId),
+        last_incremental_at: optional_instant(row, "last_incremental_at")?,
+    })
+}
+
+/// A `SELECT *` row of `source_files`.
+pub(crate) fn source_file(row: &SqliteRow) -> StoreResult<SourceFile> {
+    Ok(SourceFile {
+        source: get(row, "source")?,
+        path: get(row, "path")?,
+        size: count(row, "size")?,
+        mtime: instant(row, "mtime")?,
+        sha256: get(row, "sha256")?,
+        imported_at: instant(row, "imported_at")?,
+        rows: count(row, "rows")?,
     })
 }

@@ -6,6 +6,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::{RunId, StoreError};
+
 /// A cached record's database id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -62,4 +64,321 @@ pub struct Feedback {
     pub first_seen_at: Timestamp,
     /// When tidings last changed it.
     pub synced_at: Timestamp,
+}
+
+impl FeedbackRecord {
+    /// The SHA-256 (lowercase hex) of the record's JSON: equal for equal records, so a sync can
+    /// tell an unchanged row and leave it alone. Object keys of `raw` are sorted by serde_json's
+    /// map, so the order a source lists its fields in does not matter.
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // Serialising plain data to a Vec cannot fail; an empty hash would only ever mean
+        // "changed", which is safe.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        Sha256::digest(&json)
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, byte| {
+                use fmt::Write;
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            })
+    }
+}
+
+/// `feedback_replace_source`: a full sync. `records` become the source's whole set.
+#[derive(Debug, Clone)]
+pub struct FeedbackReplaceParams {
+    pub source: String,
+    pub records: Vec<FeedbackRecord>,
+    pub now: Timestamp,
+}
+
+/// `feedback_upsert`: an incremental sync, or one CSV file. Records not given are kept.
+#[derive(Debug, Clone)]
+pub struct FeedbackUpsertParams {
+    pub source: String,
+    pub records: Vec<FeedbackRecord>,
+    pub now: Timestamp,
+}
+
+/// What a replace or an upsert did, record by record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedbackWritten {
+    /// Records new to the cache.
+    pub inserted: u64,
+    /// Records whose content changed: rewritten, `synced_at` set.
+    pub updated: u64,
+    /// Records whose content hash was the same: not written, `synced_at` kept.
+    pub unchanged: u64,
+    /// The source's records missing from a full sync's set (always 0 for an upsert).
+    pub deleted: u64,
+}
+
+/// What `feedback_list` sorts by; records without the value come last either way, and ties
+/// are broken by id in the same direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedbackSort {
+    #[default]
+    Created,
+    Updated,
+    Rating,
+}
+
+impl FeedbackSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackSort::Created => "created",
+            FeedbackSort::Updated => "updated",
+            FeedbackSort::Rating => "rating",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl SortOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "asc",
+            SortOrder::Desc => "desc",
+        }
+    }
+}
+
+/// `feedback_list`: newest created first unless `sort` and `order` say otherwise; every filter
+/// is optional.
+#[derive(Debug, Clone, Default)]
+pub struct FeedbackListParams {
+    pub source: Option<String>,
+    /// Created at or after this instant.
+    pub created_from: Option<Timestamp>,
+    /// Created before this instant.
+    pub created_to: Option<Timestamp>,
+    /// Updated at or after this instant.
+    pub updated_from: Option<Timestamp>,
+    /// Updated before this instant.
+    pub updated_to: Option<Timestamp>,
+    pub group: Option<String>,
+    pub channel: Option<String>,
+    /// Rated at least this (records without a rating are left out).
+    pub rating_min: Option<f64>,
+    /// Rated at most this.
+    pub rating_max: Option<f64>,
+    /// This sentiment label.
+    pub sentiment: Option<String>,
+    pub status: Option<String>,
+    /// Records carrying this tag.
+    pub tag: Option<String>,
+    /// A case-insensitive substring of the title, body or customer name.
+    pub text: Option<String>,
+    pub sort: FeedbackSort,
+    pub order: SortOrder,
+    /// Up to 10,000; 0 for the default of 50.
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// The largest page `feedback_list` returns.
+pub const FEEDBACK_PAGE_MAX: u32 = 10_000;
+
+/// A sort value: an instant in epoch milliseconds, or a rating.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FeedbackSortKey {
+    Millis(i64),
+    Rating(f64),
+}
+
+/// Where a page of `feedback_list` starts: after the record with this sort value (`None` for a
+/// record without one) and id. Encoded as `<sort>.<order>.<value or ~>.<id>`, so that a
+/// cursor is refused by a list sorted another way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedbackCursor {
+    pub key: Option<FeedbackSortKey>,
+    pub id: FeedbackId,
+}
+
+impl FeedbackCursor {
+    /// The cursor after `last` in a list sorted by `sort`.
+    pub fn after(last: &Feedback, sort: FeedbackSort) -> FeedbackCursor {
+        let key = match sort {
+            FeedbackSort::Created => last
+                .record
+                .created_at
+                .map(|at| FeedbackSortKey::Millis(at.as_millisecond())),
+            FeedbackSort::Updated => last
+                .record
+                .updated_at
+                .map(|at| FeedbackSortKey::Millis(at.as_millisecond())),
+            FeedbackSort::Rating => last.record.rating.map(FeedbackSortKey::Rating),
+        };
+        FeedbackCursor { key, id: last.id }
+    }
+
+    pub fn encode(&self, sort: FeedbackSort, order: SortOrder) -> String {
+        let key = match self.key {
+            None => "~".to_owned(),
+            Some(FeedbackSortKey::Millis(ms)) => ms.to_string(),
+            // Rust prints the shortest text that parses back to the same f64.
+            Some(FeedbackSortKey::Rating(rating)) => rating.to_string(),
+        };
+        format!("{}.{}.{key}.{}", sort.as_str(), order.as_str(), self.id)
+    }
+
+    /// Reads a cursor made by [`FeedbackCursor::encode`] for the same sort and order.
+    pub fn parse(
+        text: &str,
+        sort: FeedbackSort,
+        order: SortOrder,
+    ) -> Result<FeedbackCursor, StoreError> {
+        let invalid = || {
+            StoreError::InvalidState(format!(
+                "invalid cursor `{text}`: pass back the next_cursor of the previous page, \
+                 with the same sort and order"
+            ))
+        };
+        let prefix = format!("{}.{}.", sort.as_str(), order.as_str());
+        let rest = text.strip_prefix(&prefix).ok_or_else(invalid)?;
+        let (key, id) = rest.rsplit_once('.').ok_or_else(invalid)?;
+        let id = id.parse::<i64>().map_err(|_| invalid())?;
+        let key = match (key, sort) {
+            ("~", _) => None,
+            (key, FeedbackSort::Rating) => Some(FeedbackSortKey::Rating(
+                key.parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite())
+                    .ok_or_else(invalid)?,
+            )),
+            (key, _) => Some(FeedbackSortKey::Millis(
+                key.parse::<i64>().map_err(|_| invalid())?,
+            )),
+        };
+        Ok(FeedbackCursor {
+            key,
+            id: FeedbackId(id),
+        })
+    }
+}
+
+/// How a sync ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Everything fetched, the vanished deleted.
+    Full,
+    /// Records modified since the watermark, upserted.
+    Incremental,
+}
+
+/// A source's sync bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceState {
+    pub source: String,
+    /// The latest modification time seen: the next incremental sync asks for records modified
+    /// after it (minus an overlap). Never moves back.
+    pub watermark: Option<Timestamp>,
+    pub last_full_run_id: Option<RunId>,
+    pub last_full_at: Option<Timestamp>,
+    pub last_incremental_run_id: Option<RunId>,
+    pub last_incremental_at: Option<Timestamp>,
+}
+
+/// `source_state_record`: a sync of `mode` finished at `at`. The watermark only moves forward:
+/// an earlier or absent one leaves it as it is.
+#[derive(Debug, Clone)]
+pub struct SourceStateParams {
+    pub source: String,
+    pub mode: SyncMode,
+    pub run_id: Option<RunId>,
+    pub at: Timestamp,
+    pub watermark: Option<Timestamp>,
+}
+
+/// A CSV file already imported, as `source_file_record` keeps it: a file whose size, mtime and
+/// checksum match is not imported again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub source: String,
+    pub path: String,
+    pub size: u64,
+    pub mtime: Timestamp,
+    /// Lowercase hex.
+    pub sha256: String,
+    pub imported_at: Timestamp,
+    /// Records imported from it.
+    pub rows: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(external_id: &str) -> FeedbackRecord {
+        FeedbackRecord {
+            external_id: external_id.to_owned(),
+            created_at: None,
+            updated_at: None,
+            customer_name: None,
+            customer_email: None,
+            channel: None,
+            group: None,
+            rating: Some(4.5),
+            sentiment_label: None,
+            sentiment_score: None,
+            title: None,
+            body: Some("Great".to_owned()),
+            tags: vec!["a".to_owned()],
+            status: None,
+            value: None,
+            raw: serde_json::json!({ "b": 1, "a": 2 }),
+        }
+    }
+
+    #[test]
+    fn content_hash_tells_changed_records_apart() {
+        let one = record("rec1");
+        assert_eq!(one.content_hash(), record("rec1").content_hash());
+        assert_eq!(one.content_hash().len(), 64);
+        let mut changed = one.clone();
+        changed.body = Some("Great!".to_owned());
+        assert_ne!(one.content_hash(), changed.content_hash());
+        let reordered = FeedbackRecord {
+            raw: serde_json::from_str(r#"{"a":2,"b":1}"#).unwrap(),
+            ..one.clone()
+        };
+        assert_eq!(one.content_hash(), reordered.content_hash());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_another_sort() {
+        for (sort, key) in [
+            (FeedbackSort::Created, Some(FeedbackSortKey::Millis(-5))),
+            (FeedbackSort::Updated, None),
+            (
+                FeedbackSort::Rating,
+                Some(FeedbackSortKey::Rating(0.1 + 0.2)),
+            ),
+        ] {
+            let cursor = FeedbackCursor {
+                key,
+                id: FeedbackId(42),
+            };
+            let text = cursor.encode(sort, SortOrder::Asc);
+            assert_eq!(
+                FeedbackCursor::parse(&text, sort, SortOrder::Asc).unwrap(),
+                cursor
+            );
+            assert!(FeedbackCursor::parse(&text, sort, SortOrder::Desc).is_err());
+        }
+        assert!(FeedbackCursor::parse("12", FeedbackSort::Created, SortOrder::Desc).is_err());
+        assert!(
+            FeedbackCursor::parse("rating.desc.NaN.1", FeedbackSort::Rating, SortOrder::Desc)
+                .is_err()
+        );
+    }
 }

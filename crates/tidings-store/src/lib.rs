@@ -21,7 +21,11 @@ use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger};
 
 pub use api_key::{ApiKey, ApiKeyCreateParams, ApiKeyId, ApiKeyRole};
 pub use error::StoreError;
-pub use feedback::{Feedback, FeedbackId, FeedbackRecord};
+pub use feedback::{
+    FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackRecord,
+    FeedbackReplaceParams, FeedbackSort, FeedbackSortKey, FeedbackUpsertParams, FeedbackWritten,
+    SortOrder, SourceFile, SourceState, SourceStateParams, SyncMode,
+};
 pub use run::{Attempt, Run, RunId, RunOutcome};
 pub use schedule::{
     Schedule, ScheduleId, ScheduleKey, ScheduleName, ScheduleNameError, ScheduleOrigin,
@@ -342,4 +346,42 @@ pub trait Store: Send + Sync + 'static {
 
     /// Keys not revoked.
     async fn api_key_count_active(&self) -> StoreResult<u64>;
+
+    // Feedback cache
+
+    /// A full sync: in one transaction, the records become the source's whole set. New ones
+    /// are inserted, changed ones (by [`FeedbackRecord::content_hash`]) rewritten, unchanged
+    /// ones left as they are (`synced_at` kept), and the source's records not in the set
+    /// deleted. Readers see the old set or the new one, never half. Other sources are not
+    /// touched. `Conflict` when an `external_id` appears twice in the set; any error leaves
+    /// the previous set whole.
+    async fn feedback_replace_source(
+        &self,
+        params: FeedbackReplaceParams,
+    ) -> StoreResult<FeedbackWritten>;
+
+    /// An incremental sync or one CSV file: inserts and rewrites as
+    /// [`Store::feedback_replace_source`] does, in one transaction, and deletes nothing.
+    async fn feedback_upsert(&self, params: FeedbackUpsertParams) -> StoreResult<FeedbackWritten>;
+
+    /// `NotFound` when there is no such record.
+    async fn feedback_get(&self, id: FeedbackId) -> StoreResult<Feedback>;
+
+    /// A page of cached records; see [`FeedbackListParams`].
+    async fn feedback_list(&self, params: FeedbackListParams) -> StoreResult<Page<Feedback>>;
+
+    /// Cached records of `source`, or of every source.
+    async fn feedback_count(&self, source: Option<&str>) -> StoreResult<u64>;
+
+    /// The source's sync bookkeeping; `None` before its first sync.
+    async fn source_state_get(&self, source: &str) -> StoreResult<Option<SourceState>>;
+
+    /// Records a finished sync and returns the state as it now is.
+    async fn source_state_record(&self, params: SourceStateParams) -> StoreResult<SourceState>;
+
+    /// The file as last imported for `source`, if it was.
+    async fn source_file_get(&self, source: &str, path: &str) -> StoreResult<Option<SourceFile>>;
+
+    /// Records (or replaces the record of) an imported file.
+    async fn source_file_record(&self, file: SourceFile) -> StoreResult<()>;
 }

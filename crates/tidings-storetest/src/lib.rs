@@ -284,6 +284,20 @@ macro_rules! conformance {
                 api_key_count_active_leaves_out_revoked_keys,
                 ping_answers,
             ],
+            feedback: [
+                feedback_replace_counts_inserted_updated_unchanged_and_deleted,
+                feedback_replace_leaves_other_sources_alone,
+                feedback_replace_that_fails_leaves_the_previous_set_whole,
+                feedback_upsert_inserts_and_rewrites_but_never_deletes,
+                feedback_get_returns_the_record_and_unknown_is_not_found,
+                feedback_list_filters,
+                feedback_list_text_search_is_case_insensitive,
+                feedback_list_sorts_each_way_across_pages_with_ties_and_nulls,
+                feedback_list_pages_hold_up_to_10000_records,
+                feedback_replace_of_5000_records_in_one_transaction,
+                source_state_watermark_only_moves_forward,
+                source_file_record_round_trips_and_replaces,
+            ],
         }
     };
     (@areas $backend:expr; $($area:ident: [$($case:ident),* $(,)?]),* $(,)?) => {

@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod claim;
 pub mod complete;
 pub mod enqueue;
+pub mod feedback;
 pub mod fire;
 pub mod lists;
 pub mod migrate;

@@ -3,14 +3,15 @@
 use super::{Backend, TestDb, text, tidings_in};
 
 /// What `tidings migrate` prints on a new database.
-const ALL_APPLIED: &str = "applied 0001 init\napplied 0002 api keys\napplied 0003 webhooks\n";
+const ALL_APPLIED: &str =
+    "applied 0001 init\napplied 0002 api keys\napplied 0003 webhooks\napplied 0004 feedback\n";
 
 fn migrate_then_up_to_date(backend: Backend) {
     let db = TestDb::new(backend);
     assert_eq!(db.ok(&["migrate"]), ALL_APPLIED);
     assert_eq!(
         db.ok(&["migrate"]),
-        "database is up to date (3 migrations)\n"
+        "database is up to date (4 migrations)\n"
     );
 }
 

@@ -98,18 +98,19 @@ fn serve_stops_cleanly_on_sigint_and_logs_json_lines() {
         .position(|m| m.starts_with(&format!("listening on http://{addr} ")))
         .unwrap_or_else(|| panic!("no listening line: {messages:#?}"));
     assert_eq!(
-        messages[..3],
+        messages[..4],
         [
             "applied migration 0001 init",
             "applied migration 0002 api keys",
-            "applied migration 0003 webhooks"
+            "applied migration 0003 webhooks",
+            "applied migration 0004 feedback"
         ],
         "{messages:#?}"
     );
     // The first start makes an admin key; the log names it but never shows it.
-    assert_eq!(listening, 4, "{messages:#?}");
+    assert_eq!(listening, 5, "{messages:#?}");
     assert!(
-        messages[3].starts_with("created the first API key `admin` (role admin, prefix "),
+        messages[4].starts_with("created the first API key `admin` (role admin, prefix "),
         "{messages:#?}"
     );
     assert!(

@@ -1,0 +1,375 @@
+//! The feedback cache: full syncs (replace a source's set), upserts, reads and lists.
+//!
+//! A write reads the source's `(external_id, content_hash)` pairs inside its `BEGIN IMMEDIATE`
+//! transaction, decides in Rust what is new, changed, unchanged or gone, and writes only the
+//! new and changed rows, in multi-row `INSERT … ON CONFLICT` statements of [`CHUNK`] rows.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+use tidings_store::{
+    FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackRecord,
+    FeedbackSort, FeedbackSortKey, FeedbackWritten, Page, SortOrder, StoreError, StoreResult,
+};
+
+use crate::SqliteStore;
+use crate::error::db_error;
+use crate::page;
+use crate::rows::{self, ms, to_json};
+
+/// Rows per statement: 20 parameters each, well under SQLite's 32,766.
+const CHUNK: usize = 500;
+
+/// What a write does with the records it is not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Vanished {
+    /// A full sync: they are deleted.
+    Delete,
+    /// An upsert: they are kept.
+    Keep,
+}
+
+/// A record with its columns encoded once.
+struct Encoded {
+    record: FeedbackRecord,
+    hash: String,
+    tags: String,
+    raw: String,
+}
+
+/// Encodes the records, refusing a set that names one `external_id` twice.
+fn encode(source: &str, records: Vec<FeedbackRecord>) -> StoreResult<Vec<Encoded>> {
+    let mut seen = HashSet::with_capacity(records.len());
+    let mut encoded = Vec::with_capacity(records.len());
+    for record in records {
+        if !seen.insert(record.external_id.clone()) {
+            return Err(StoreError::Conflict(format!(
+                "record `{}` appears twice in the records given for source `{source}`",
+                record.external_id
+            )));
+        }
+        encoded.push(Encoded {
+            hash: record.content_hash(),
+            tags: to_json(&record.tags)?,
+            raw: to_json(&record.raw)?,
+            record,
+        });
+    }
+    Ok(encoded)
+}
+
+/// Writes `records` for `source` in one transaction; see the module header.
+pub(crate) async fn write(
+    store: &SqliteStore,
+    source: &str,
+    records: Vec<FeedbackRecord>,
+    now: Timestamp,
+    vanished: Vanished,
+) -> StoreResult<FeedbackWritten> {
+    let encoded = encode(source, records)?;
+    let mut tx = store.begin_write().await?;
+    let existing = existing(&mut tx, source, &encoded, vanished).await?;
+
+    let mut written = FeedbackWritten::default();
+    let mut changed = Vec::new();
+    for record in &encoded {
+        match existing.get(&record.record.external_id) {
+            None => {
+                written.inserted += 1;
+                changed.push(record);
+            }
+            Some((_, hash)) if *hash == record.hash => written.unchanged += 1,
+            Some(_) => {
+                written.updated += 1;
+                changed.push(record);
+            }
+        }
+    }
+    for chunk in changed.chunks(CHUNK) {
+        upsert_chunk(&mut tx, source, chunk, now).await?;
+    }
+    if vanished == Vanished::Delete {
+        let given: HashSet<&str> = encoded
+            .iter()
+            .map(|e| e.record.external_id.as_str())
+            .collect();
+        let gone: Vec<i64> = existing
+            .iter()
+            .filter(|(external_id, _)| !given.contains(external_id.as_str()))
+            .map(|(_, (id, _))| *id)
+            .collect();
+        for chunk in gone.chunks(CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM feedback WHERE id IN (");
+            let mut ids = query.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            query.push(")");
+            query.build().execute(&mut *tx).await.map_err(db_error)?;
+        }
+        written.deleted = gone.len() as u64;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(written)
+}
+
+/// The stored `(id, content_hash)` by `external_id`: every record of the source for a full
+/// sync, the given ones for an upsert.
+async fn existing(
+    tx: &mut Transaction<'static, Sqlite>,
+    source: &str,
+    encoded: &[Encoded],
+    vanished: Vanished,
+) -> StoreResult<HashMap<String, (i64, String)>> {
+    let mut found = HashMap::new();
+    let rows: Vec<(i64, String, String)> = match vanished {
+        Vanished::Delete => {
+            sqlx::query_as("SELECT id, external_id, content_hash FROM feedback WHERE source = ?1")
+                .bind(source.to_owned())
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db_error)?
+        }
+        Vanished::Keep => {
+            let mut rows = Vec::new();
+            for chunk in encoded.chunks(CHUNK) {
+                let mut query = QueryBuilder::<Sqlite>::new(
+                    "SELECT id, external_id, content_hash FROM feedback WHERE source = ",
+                );
+                query
+                    .push_bind(source.to_owned())
+                    .push(" AND external_id IN (");
+                let mut ids = query.separated(", ");
+                for record in chunk {
+                    ids.push_bind(record.record.external_id.clone());
+                }
+                query.push(")");
+                rows.extend(
+                    query
+                        .build_query_as::<(i64, String, String)>()
+                        .fetch_all(&mut **tx)
+                        .await
+                        .map_err(db_error)?,
+                );
+            }
+            rows
+        }
+    };
+    for (id, external_id, hash) in rows {
+        found.insert(external_id, (id, hash));
+    }
+    Ok(found)
+}
+
+/// Inserts new records and rewrites changed ones; `first_seen_at` is kept on a rewrite.
+async fn upsert_chunk(
+    tx: &mut Transaction<'static, Sqlite>,
+    source: &str,
+    chunk: &[&Encoded],
+    now: Timestamp,
+) -> StoreResult<()> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO feedback (source, external_id, created_at, updated_at, customer_name,
+             customer_email, channel, group_name, rating, sentiment_label, sentiment_score, title,
+             body, tags, status, value, raw, content_hash, first_seen_at, synced_at) ",
+    );
+    query.push_values(chunk, |mut row, encoded| {
+        let record = &encoded.record;
+        row.push_bind(source.to_owned())
+            .push_bind(record.external_id.clone())
+            .push_bind(record.created_at.map(ms))
+            .push_bind(record.updated_at.map(ms))
+            .push_bind(record.customer_name.clone())
+            .push_bind(record.customer_email.clone())
+            .push_bind(record.channel.clone())
+            .push_bind(record.group.clone())
+            .push_bind(record.rating)
+            .push_bind(record.sentiment_label.clone())
+            .push_bind(record.sentiment_score)
+            .push_bind(record.title.clone())
+            .push_bind(record.body.clone())
+            .push_bind(encoded.tags.clone())
+            .push_bind(record.status.clone())
+            .push_bind(record.value)
+            .push_bind(encoded.raw.clone())
+            .push_bind(encoded.hash.clone())
+            .push_bind(ms(now))
+            .push_bind(ms(now));
+    });
+    query.push(
+        " ON CONFLICT (source, external_id) DO UPDATE SET
+             created_at = excluded.created_at, updated_at = excluded.updated_at,
+             customer_name = excluded.customer_name, customer_email = excluded.customer_email,
+             channel = excluded.channel, group_name = excluded.group_name,
+             rating = excluded.rating, sentiment_label = excluded.sentiment_label,
+             sentiment_score = excluded.sentiment_score, title = excluded.title,
+             body = excluded.body, tags = excluded.tags, status = excluded.status,
+             value = excluded.value, raw = excluded.raw, content_hash = excluded.content_hash,
+             synced_at = excluded.synced_at",
+    );
+    query.build().execute(&mut **tx).await.map_err(db_error)?;
+    Ok(())
+}
+
+pub(crate) async fn get(store: &SqliteStore, id: FeedbackId) -> StoreResult<Feedback> {
+    let row = sqlx::query("SELECT * FROM feedback WHERE id = ?1")
+        .bind(id.0)
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(db_error)?;
+    match row {
+        Some(row) => rows::feedback(&row),
+        None => Err(StoreError::not_found("feedback", &id)),
+    }
+}
+
+fn sort_column(sort: FeedbackSort) -> &'static str {
+    match sort {
+        FeedbackSort::Created => "created_at",
+        FeedbackSort::Updated => "updated_at",
+        FeedbackSort::Rating => "rating",
+    }
+}
+
+fn push_key(query: &mut QueryBuilder<Sqlite>, key: FeedbackSortKey) {
+    match key {
+        FeedbackSortKey::Millis(ms) => query.push_bind(ms),
+        FeedbackSortKey::Rating(rating) => query.push_bind(rating),
+    };
+}
+
+pub(crate) async fn list(
+    store: &SqliteStore,
+    params: FeedbackListParams,
+) -> StoreResult<Page<Feedback>> {
+    let limit = page::limit(params.limit, FEEDBACK_PAGE_MAX);
+    let (sort, order) = (params.sort, params.order);
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|text| FeedbackCursor::parse(text, sort, order))
+        .transpose()?;
+
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM feedback WHERE true");
+    if let Some(source) = params.source {
+        query.push(" AND source = ").push_bind(source);
+    }
+    if let Some(from) = params.created_from {
+        query.push(" AND created_at >= ").push_bind(ms(from));
+    }
+    if let Some(to) = params.created_to {
+        query.push(" AND created_at < ").push_bind(ms(to));
+    }
+    if let Some(from) = params.updated_from {
+        query.push(" AND updated_at >= ").push_bind(ms(from));
+    }
+    if let Some(to) = params.updated_to {
+        query.push(" AND updated_at < ").push_bind(ms(to));
+    }
+    if let Some(group) = params.group {
+        query.push(" AND group_name = ").push_bind(group);
+    }
+    if let Some(channel) = params.channel {
+        query.push(" AND channel = ").push_bind(channel);
+    }
+    if let Some(min) = params.rating_min {
+        query.push(" AND rating >= ").push_bind(min);
+    }
+    if let Some(max) = params.rating_max {
+        query.push(" AND rating <= ").push_bind(max);
+    }
+    if let Some(sentiment) = params.sentiment {
+        query.push(" AND sentiment_label = ").push_bind(sentiment);
+    }
+    if let Some(status) = params.status {
+        query.push(" AND status = ").push_bind(status);
+    }
+    if let Some(tag) = params.tag {
+        query
+            .push(" AND EXISTS (SELECT 1 FROM json_each(feedback.tags) AS t WHERE t.value = ")
+            .push_bind(tag)
+            .push(")");
+    }
+    if let Some(text) = params.text {
+        // SQLite's lower() folds ASCII only; the needle is folded fully here.
+        let needle = text.to_lowercase();
+        query.push(" AND (");
+        for (i, column) in ["title", "body", "customer_name"].into_iter().enumerate() {
+            if i > 0 {
+                query.push(" OR ");
+            }
+            query
+                .push(format_args!("instr(lower(COALESCE({column}, '')), "))
+                .push_bind(needle.clone())
+                .push(") > 0");
+        }
+        query.push(")");
+    }
+
+    // Keyset pagination in the order `column, id`, records without the value last in either
+    // direction: the page starts strictly after the cursor's (value, id).
+    let column = sort_column(sort);
+    let cmp = match order {
+        SortOrder::Asc => ">",
+        SortOrder::Desc => "<",
+    };
+    if let Some(after) = after {
+        match after.key {
+            Some(key) => {
+                query.push(format_args!(" AND ({column} {cmp} "));
+                push_key(&mut query, key);
+                query.push(format_args!(" OR ({column} = "));
+                push_key(&mut query, key);
+                query
+                    .push(format_args!(" AND id {cmp} "))
+                    .push_bind(after.id.0)
+                    .push(format_args!(") OR {column} IS NULL)"));
+            }
+            None => {
+                query
+                    .push(format_args!(" AND {column} IS NULL AND id {cmp} "))
+                    .push_bind(after.id.0);
+            }
+        }
+    }
+    // SQLite sorts NULL below every value, so newest-first already ends with the records
+    // without one, and walks the `(column, id)` index backwards; oldest-first needs the
+    // `IS NULL` term (and a sort).
+    match order {
+        SortOrder::Desc => query.push(format_args!(" ORDER BY {column} DESC, id DESC LIMIT ")),
+        SortOrder::Asc => query.push(format_args!(
+            " ORDER BY {column} IS NULL, {column} ASC, id ASC LIMIT "
+        )),
+    };
+    query.push_bind(i64::from(limit) + 1);
+
+    let mut items = query
+        .build()
+        .fetch_all(&store.reader)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(rows::feedback)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = if more {
+        items
+            .last()
+            .map(|last| FeedbackCursor::after(last, sort).encode(sort, order))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+pub(crate) async fn count(store: &SqliteStore, source: Option<&str>) -> StoreResult<u64> {
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE ?1 IS NULL OR source = ?1")
+            .bind(source.map(str::to_owned))
+            .fetch_one(&store.reader)
+            .await
+            .map_err(db_error)?;
+    Ok(u64::try_from(count).unwrap_or_default())
+}
