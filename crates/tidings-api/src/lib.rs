@@ -138,6 +138,12 @@ fn common_responses(doc: &mut OpenApiDoc) {
             if keyed {
                 add("401", "No API key, or one that is not valid");
                 add("403", "The key's role does not allow this");
+                // Every keyed route reads the store, if only to check the key.
+                add(
+                    "500",
+                    "An internal error; the server log has the cause under the request's `x-request-id`",
+                );
+                add("503", "The database cannot be reached; try again shortly");
             }
             if body == Some(true) {
                 add(
@@ -147,6 +153,20 @@ fn common_responses(doc: &mut OpenApiDoc) {
             }
             if body.is_some() {
                 add("413", "The body is over the size limit");
+            }
+            if keyed {
+                operation
+                    .responses
+                    .responses
+                    .entry("408".to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(
+                                "The request took longer than `server.request_timeout`; no body",
+                            )
+                            .build()
+                            .into()
+                    });
             }
         }
     }
