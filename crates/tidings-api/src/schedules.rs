@@ -259,16 +259,18 @@ impl ApiState {
     ) -> Result<ScheduleSpec, ApiError> {
         let mut draft = body.to_draft().map_err(ApiError::Invalid)?;
         let engine = self.engine();
-        if base.is_none() && draft.kind.is_none() {
-            // Seed 004's schedules name a project and no kind: they sync that source.
-            if let Some(source) = &draft.source
-                && engine.registry().get(SYNC_KIND).is_some()
-            {
-                draft.kind = Some(SYNC_KIND.to_owned());
-                draft
-                    .params
-                    .get_or_insert_with(|| serde_json::json!({ "source": source }));
-            }
+        // Seed 004's schedules name a project and no kind: they sync that source, and a problem
+        // with the source is reported under the name the client sent.
+        let mut implied_sync = false;
+        if base.is_none()
+            && draft.kind.is_none()
+            && draft.params.is_none()
+            && let Some(source) = &draft.source
+            && engine.registry().get(SYNC_KIND).is_some()
+        {
+            draft.kind = Some(SYNC_KIND.to_owned());
+            draft.params = Some(serde_json::json!({ "source": source }));
+            implied_sync = true;
         }
         let rules = Rules {
             registry: engine.registry(),
@@ -286,6 +288,9 @@ impl ApiState {
             )
             .map_err(|mut problems| {
                 for problem in &mut problems {
+                    if implied_sync && problem.field == "params.source" {
+                        problem.field = "source".to_owned();
+                    }
                     if let Some(sent) = body.name_sent(&problem.field) {
                         problem.field = sent.to_owned();
                     }

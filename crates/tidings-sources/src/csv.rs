@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use ::csv::{ByteRecord, ReaderBuilder};
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tidings_core::Zone;
@@ -28,17 +28,25 @@ use crate::mapping::{FieldMapping, FieldProblem};
 const SHOWN_BAD_ROWS: usize = 5;
 
 /// A CSV source (`[sources.NAME]` with `kind = "csv"`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CsvSource {
     /// A file, a glob pattern (`exports/*.csv`), or a folder (every `*.csv` directly in it).
     pub path: PathBuf,
     /// The field separator, one ASCII character: `,` (default), `;`, `\t` or `tab`, `|`…
-    #[serde(default = "comma", deserialize_with = "ascii_char")]
+    #[serde(
+        default = "comma",
+        deserialize_with = "ascii_char",
+        serialize_with = "ascii_char_out"
+    )]
     pub delimiter: u8,
     /// The quote character, one ASCII character; `"` by default. A quote inside a quoted field is
     /// written twice.
-    #[serde(default = "double_quote", deserialize_with = "ascii_char")]
+    #[serde(
+        default = "double_quote",
+        deserialize_with = "ascii_char",
+        serialize_with = "ascii_char_out"
+    )]
     pub quote: u8,
     #[serde(default)]
     pub mapping: FieldMapping,
@@ -545,6 +553,14 @@ fn double_quote() -> u8 {
 
 fn default_max_bad_fraction() -> f64 {
     0.01
+}
+
+/// One ASCII character as [`ascii_char`] reads it back.
+fn ascii_char_out<S: Serializer>(byte: &u8, serializer: S) -> Result<S::Ok, S::Error> {
+    match byte {
+        b'\t' => serializer.serialize_str("tab"),
+        byte => serializer.serialize_str(&char::from(*byte).to_string()),
+    }
 }
 
 /// One ASCII character given as a string (`";"`), or `tab`.

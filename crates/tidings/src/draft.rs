@@ -14,7 +14,8 @@ pub fn defaults(scheduler: &SchedulerConfig) -> DraftDefaults {
     DraftDefaults::new(
         scheduler.timezone.clone(),
         scheduler.misfire_grace.map(signed),
-        crate::scheduler::job_registry(),
+        // Kind defaults do not depend on which sources are configured.
+        crate::scheduler::job_registry(&std::collections::BTreeMap::new()),
     )
 }
 

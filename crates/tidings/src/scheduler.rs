@@ -2,28 +2,42 @@
 //! `[webhooks]` says), this instance's id, and the engine's settings from `[scheduler]` and
 //! `[server]`.
 
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tidings_core::SystemClock;
 use tidings_engine::{Engine, EngineConfig, JobRegistry};
-use tidings_jobs::WebhookSettings;
+use tidings_jobs::{SourceDef, SyncJob, WebhookSettings};
 use tidings_store::Store;
 
-use crate::config::Config;
+use crate::config::{Config, SourceConfig};
 use crate::draft::signed;
 
-/// Every job kind this build can run, for checking params and reading kind defaults. Nothing is
-/// delivered through it, so its webhooks are unsigned; [`engine`] signs with the configured
-/// secret.
-pub fn job_registry() -> JobRegistry {
-    registry_with(WebhookSettings::default())
+/// Every job kind this build can run, `sync` knowing `sources`, for checking params and reading
+/// kind defaults. Nothing is delivered through it, so its webhooks are unsigned; [`engine`] signs
+/// with the configured secret.
+pub fn job_registry(sources: &BTreeMap<String, SourceConfig>) -> JobRegistry {
+    registry_with(WebhookSettings::default(), sources)
 }
 
-fn registry_with(webhooks: WebhookSettings) -> JobRegistry {
+fn registry_with(
+    webhooks: WebhookSettings,
+    sources: &BTreeMap<String, SourceConfig>,
+) -> JobRegistry {
     let mut registry = JobRegistry::new();
     tidings_jobs::register_builtin(&mut registry, webhooks);
+    let sources = sources
+        .iter()
+        .map(|(name, source)| {
+            let def = match source {
+                SourceConfig::Csv(csv) => SourceDef::Csv(csv.clone()),
+            };
+            (name.clone(), def)
+        })
+        .collect();
+    registry.register(SyncJob::new(sources));
     registry
 }
 
@@ -93,7 +107,7 @@ pub fn engine(store: Arc<dyn Store>, config: &Config, instance: String) -> Engin
     Engine::new(
         store,
         Arc::new(SystemClock),
-        registry_with(webhook_settings(config)),
+        registry_with(webhook_settings(config), &config.sources),
         engine_config(config, instance),
     )
 }

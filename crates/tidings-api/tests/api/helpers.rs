@@ -171,6 +171,16 @@ pub(crate) async fn spawn_app(backend: TestBackend) -> TestApp {
     let clock = ManualClock::new(START.parse().unwrap());
     let mut registry = JobRegistry::new();
     tidings_jobs::register_builtin(&mut registry, tidings_jobs::WebhookSettings::default());
+    // Seed 004's projects, as CSV sources of the shipped sample feedback.
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/feedback.csv");
+    let sources = ["customer_project", "sales_project"]
+        .into_iter()
+        .map(|name| {
+            let csv = tidings_sources::CsvSource::new(sample);
+            (name.to_owned(), tidings_jobs::SourceDef::Csv(csv))
+        })
+        .collect();
+    registry.register(tidings_jobs::SyncJob::new(sources));
     let engine = Engine::new(
         store.clone(),
         Arc::new(clock.clone()),

@@ -161,19 +161,39 @@ async fn seed_004_examples_work_end_to_end(app: TestApp) {
     assert_eq!(disabled["successful_runs"], 1);
 }
 
-/// The seed's bodies name a project and no job kind; without a `sync` kind they are refused,
-/// naming `kind` and the kinds there are.
-async fn a_seed_body_without_kind_names_the_kinds(app: TestApp) {
-    let mut body = seed_cron();
+/// Seed 004's bodies exactly as its curl commands send them: a project and no job kind. They
+/// sync that project's source; a project that is not a configured source is refused under the
+/// name the client sent, with the sources there are.
+async fn seed_bodies_as_written_sync_their_project(app: TestApp) {
+    let mut body = seed_interval();
     body.as_object_mut().unwrap().remove("kind");
+    let created = app.create_schedule(&body).await.json(201);
+    assert_eq!(created["kind"], "sync");
+    assert_eq!(created["params"], json!({"source": "customer_project"}));
+    assert_eq!(created["project_name"], "customer_project");
+
+    let run = app.run_schedule(&created["id"]).await.json(202);
+    app.work().await;
+    let history = app.history(&created["id"], "").await.json(200);
+    let ran = &history["items"][0];
+    assert_eq!(ran["id"], run["id"]);
+    assert_eq!(ran["state"], "succeeded", "{history}");
+    assert_eq!(ran["summary"]["inserted"], 5200, "{history}");
+    assert_eq!(ran["summary"]["bad_rows"], 0, "{history}");
+
+    let mut unknown = seed_cron();
+    let fields = unknown.as_object_mut().unwrap();
+    fields.remove("kind");
+    fields.insert("project_name".to_owned(), json!("marketing_project"));
     let answer = app
-        .create_schedule(&body)
+        .create_schedule(&unknown)
         .await
         .assert_problem(422, "invalid-request");
-    assert_eq!(answer.error_fields(), ["kind"]);
-    let message = answer.error_message("kind");
+    assert_eq!(answer.error_fields(), ["project_name"]);
+    let message = answer.error_message("project_name");
     assert!(
-        message.contains("noop") && message.contains("http"),
+        message.contains("unknown source `marketing_project`")
+            && message.contains("customer_project, sales_project"),
         "{answer}"
     );
 }
@@ -739,7 +759,7 @@ both_backends!(
     create_in_tidings_shape,
     create_in_seed_004_shape,
     seed_004_examples_work_end_to_end,
-    a_seed_body_without_kind_names_the_kinds,
+    seed_bodies_as_written_sync_their_project,
     a_taken_name_is_a_conflict,
     invalid_values_are_each_named,
     an_unknown_field_is_named,

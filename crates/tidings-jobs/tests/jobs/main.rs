@@ -1,6 +1,6 @@
 //! The built-in job kinds, run as the engine runs them: through the registry, with a
 //! `JobContext` over a real (SQLite) store, against real local HTTP servers; and webhook
-//! deliveries end to end through the engine (`webhook`).
+//! deliveries end to end through the engine (`webhook`); CSV syncs into both backends (`sync`).
 
 // Test support (the server, `run_job`) is outside `#[test]` functions, where clippy's
 // allow-unwrap-in-tests does not reach: a failed setup is a failed test, and `unwrap` says so.
@@ -10,6 +10,7 @@ mod http;
 mod noop;
 mod params;
 mod server;
+mod sync;
 mod webhook;
 
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use tidings_core::{Clock, SystemClock, Trigger};
 use tidings_engine::FieldError;
 use tidings_store::{ScheduleName, ScheduleSpec};
 
-use super::SchedulerConfig;
+use super::Config;
 use super::error::ConfigError;
 use crate::draft::{self, DraftDefaults, Rules, ScheduleDraft};
 
@@ -78,9 +78,10 @@ const KEYS: [&str; 22] = [
 /// Reads and checks the `[[schedules]]` entries of `merged`, adding every problem to `problems`.
 pub(super) fn read(
     merged: &Figment,
-    scheduler: &SchedulerConfig,
+    config: &Config,
     problems: &mut Vec<ConfigError>,
 ) -> Vec<DeclaredSchedule> {
+    let scheduler = &config.scheduler;
     let Ok(value) = merged.find_value("schedules") else {
         return Vec::new();
     };
@@ -118,7 +119,7 @@ pub(super) fn read(
     }
 
     let defaults = draft::defaults(scheduler);
-    let registry = crate::scheduler::job_registry();
+    let registry = crate::scheduler::job_registry(&config.sources);
     let now = SystemClock.now();
     let mut declared: Vec<DeclaredSchedule> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();

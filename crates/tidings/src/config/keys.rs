@@ -32,6 +32,9 @@ impl KeyTree {
         // checked key by key when they are read (`declared.rs`): here it is one setting.
         if let KeyTree::Table(keys) = &mut tree {
             keys.insert("schedules".to_owned(), KeyTree::Setting);
+            // `[sources.NAME]`: names are the user's; each source's keys are checked when it is
+            // read (unknown keys are refused by its kind's settings).
+            keys.insert("sources".to_owned(), KeyTree::Setting);
         }
         tree
     }
@@ -150,6 +153,7 @@ mod tests {
                 "server.public_metrics",
                 "server.request_timeout",
                 "server.shutdown_grace",
+                "sources",
                 "webhooks",
                 "webhooks.secret",
             ]

@@ -2,6 +2,7 @@
 //! check what the types alone cannot, read the declared `[[schedules]]`, and report every
 //! problem at once.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -137,15 +138,19 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigErrors> {
         log: reader.section("log"),
         scheduler: reader.section("scheduler"),
         webhooks: reader.section("webhooks"),
+        sources: BTreeMap::new(),
         schedules: Vec::new(),
     };
+    if merged.find_value("sources").is_ok() {
+        config.sources = reader.section("sources");
+    }
     config.server.api_key = sources
         .env
         .iter()
         .find(|(name, value)| name == "TIDINGS_API_KEY" && !value.is_empty())
         .map(|(_, value)| Secret::new(value.clone()));
     check_limits(&config, &merged, &mut problems);
-    config.schedules = declared::read(&merged, &config.scheduler, &mut problems);
+    config.schedules = declared::read(&merged, &config, &mut problems);
 
     if problems.is_empty() {
         Ok(config)

@@ -27,6 +27,7 @@ mod log_level;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -47,10 +48,23 @@ pub struct Config {
     pub log: LogConfig,
     pub scheduler: SchedulerConfig,
     pub webhooks: WebhooksConfig,
+    /// `[sources.NAME]`: where feedback comes from, each synced by the `sync` job kind.
+    /// Printed only when there are some; `keys.rs` knows the key either way.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, SourceConfig>,
     /// `[[schedules]]`: schedules declared in the file, reconciled into the store at start.
     /// Printed only when there are some; `keys.rs` knows the key either way.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub schedules: Vec<DeclaredSchedule>,
+}
+
+/// One `[sources.NAME]`: its `kind` and that kind's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SourceConfig {
+    /// CSV files: `path` (a file, a glob or a folder), `delimiter`, `quote`, `mapping`, `zone`,
+    /// `max_bad_fraction`.
+    Csv(tidings_sources::CsvSource),
 }
 
 /// `[server]`: the HTTP listener.

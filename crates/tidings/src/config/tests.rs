@@ -522,3 +522,52 @@ fn a_misspelt_or_empty_webhook_secret_is_refused() {
         )]
     );
 }
+
+#[test]
+fn sources_are_read_by_name_and_their_settings_checked() {
+    let setup = Setup::new().file(
+        "[sources.exports]\nkind = \"csv\"\npath = \"exports/*.csv\"\ndelimiter = \";\"\n\
+         mapping = { group = \"Venue\" }\n\n\
+         [[schedules]]\nname = \"sync:exports\"\ninterval = \"5m\"\nkind = \"sync\"\n\
+         params = { source = \"exports\" }\n",
+    );
+    let config = setup.load().unwrap();
+    let Some(SourceConfig::Csv(csv)) = config.sources.get("exports") else {
+        panic!("no csv source: {:?}", config.sources);
+    };
+    assert_eq!(csv.path, PathBuf::from("exports/*.csv"));
+    assert_eq!(csv.delimiter, b';');
+    assert_eq!(config.schedules.len(), 1);
+    // What `config check` prints reads back the same.
+    let printed = config.to_toml().unwrap();
+    assert!(
+        printed.contains(
+            "[sources.exports]\nkind = \"csv\"\npath = \"exports/*.csv\"\ndelimiter = \";\""
+        ),
+        "{printed}"
+    );
+
+    let problems = Setup::new()
+        .file("[sources.exports]\nkind = \"csv\"\npth = \"a.csv\"\n")
+        .problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .starts_with("sources.exports: unknown field: found `pth`, expected `one of `path`"),
+        "{problems:?}"
+    );
+
+    // A sync of a source that is not configured is refused with the sources that are.
+    let problems = Setup::new()
+        .file(
+            "[sources.exports]\nkind = \"csv\"\npath = \"a.csv\"\n\n\
+             [[schedules]]\nname = \"sync:nope\"\ninterval = \"5m\"\nkind = \"sync\"\n\
+             params = { source = \"nope\" }\n",
+        )
+        .problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("unknown source `nope`"),
+        "{problems:?}"
+    );
+}
