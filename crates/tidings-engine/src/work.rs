@@ -84,6 +84,49 @@ impl Engine {
         self.record(executed).await
     }
 
+    /// Claims the run `id` alone, executes it here — its lease renewed while it runs — and
+    /// records its completion; `None` when it is not claimable (not yet due, or another
+    /// instance took it first). `stop` cancels the job (it ends `cancelled`). For tools that run
+    /// one job in the foreground, like `tidings sync`.
+    pub async fn work_run(
+        &self,
+        id: RunId,
+        stop: CancellationToken,
+    ) -> Result<Option<Run>, StoreError> {
+        let now = self.clock().now();
+        let claimed = self
+            .store()
+            .run_claim(RunClaimParams {
+                instance: self.config().instance.clone(),
+                now,
+                lease: self.config().lease,
+                limit: 1,
+                kinds: self.registry().kinds(),
+                only: Some(id),
+            })
+            .await?;
+        let Some(run) = claimed.into_iter().next() else {
+            return Ok(None);
+        };
+        self.emit(EngineEvent::Started {
+            run_id: run.id,
+            attempt: run.attempt,
+        });
+        let beats = CancellationToken::new();
+        let heartbeat = tokio::spawn(self.clone().heartbeat_loop(beats.clone()));
+        let engine = self.clone();
+        let stopper = tokio::spawn(async move {
+            stop.cancelled().await;
+            engine.cancel_local(id, CancelReason::Requested);
+        });
+        let executed = self.execute(run).await;
+        stopper.abort();
+        beats.cancel();
+        // The loop ends at once: the job is no longer registered as running.
+        let _ = heartbeat.await;
+        Ok(self.record(vec![executed]).await?.into_iter().next())
+    }
+
     /// Rescues runs whose lease expired at the clock's current time. One step of maintenance.
     pub async fn rescue_expired(&self) -> Result<Vec<Run>, StoreError> {
         let rescued = self
@@ -178,6 +221,7 @@ impl Engine {
                 lease: self.config().lease,
                 limit,
                 kinds: self.registry().kinds(),
+                only: None,
             })
             .await?;
         tracing::trace!(asked = limit, claimed = claimed.len(), took = ?timer.elapsed(), "claim");

@@ -280,6 +280,7 @@ on_both_backends!(
     run_on_start_queues_without_duplicates,
     editing_a_schedule_keeps_or_recomputes_next_run,
     started_engine_fires_on_time_and_shuts_down_requeueing_unfinished_runs,
+    work_run_executes_that_run_alone_and_stop_cancels_it,
 );
 
 async fn due_occurrence_runs_once_and_updates_statistics(backend: TestBackend) {
@@ -615,6 +616,61 @@ async fn cancel_queued_and_running_runs(backend: TestBackend) {
     h.close().await;
 }
 
+async fn work_run_executes_that_run_alone_and_stop_cancels_it(backend: TestBackend) {
+    let h = Harness::new(backend).await;
+    let timeout = SignedDuration::from_secs(3600);
+    let ahead = h
+        .engine
+        .run_enqueue("echo", json!({"value": 1}), RetryPolicy::default(), timeout)
+        .await
+        .unwrap();
+    let wanted = h
+        .engine
+        .run_enqueue("echo", json!({"value": 2}), RetryPolicy::default(), timeout)
+        .await
+        .unwrap();
+    let done = h
+        .engine
+        .work_run(wanted.id, CancellationToken::new())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.id, wanted.id);
+    assert_eq!(done.state, RunState::Succeeded);
+    assert_eq!(done.summary, Some(json!({"echo": 2})));
+    let ahead = h.test.store.run_get(ahead.id).await.unwrap();
+    assert_eq!(ahead.state, RunState::Queued, "the run ahead is left queued");
+    assert!(
+        h.engine
+            .work_run(wanted.id, CancellationToken::new())
+            .await
+            .unwrap()
+            .is_none(),
+        "an ended run is not claimed again"
+    );
+
+    let long = h
+        .engine
+        .run_enqueue("until_cancelled", json!({}), RetryPolicy::default(), timeout)
+        .await
+        .unwrap();
+    let mut events = h.engine.subscribe();
+    let stop = CancellationToken::new();
+    let worker = {
+        let (engine, stop) = (h.engine.clone(), stop.clone());
+        tokio::spawn(async move { engine.work_run(long.id, stop).await.unwrap() })
+    };
+    wait_for(
+        &mut events,
+        |e| matches!(e, EngineEvent::Started { run_id, .. } if *run_id == long.id),
+    )
+    .await;
+    stop.cancel();
+    let stopped = worker.await.unwrap().unwrap();
+    assert_eq!(stopped.state, RunState::Cancelled);
+    h.close().await;
+}
+
 async fn expired_lease_is_rescued_and_run_again(backend: TestBackend) {
     let h = Harness::new(backend).await;
     let run = h
@@ -637,6 +693,7 @@ async fn expired_lease_is_rescued_and_run_again(backend: TestBackend) {
             lease: SignedDuration::from_secs(30),
             limit: 10,
             kinds: vec![],
+            only: None,
         })
         .await
         .unwrap();

@@ -64,6 +64,7 @@ pub(crate) async fn claim(pool: &PgPool, params: &RunClaimParams) -> Result<Vec<
              FROM runs AS r
              WHERE r.state = 'queued' AND r.run_after <= $1
                AND (cardinality($2::text[]) = 0 OR r.kind = ANY($2))
+               AND ($4::bigint IS NULL OR r.id = $4)
                AND (r.schedule_id IS NULL
                     OR (SELECT count(*) FROM runs AS x
                         WHERE x.schedule_id = r.schedule_id AND x.state = 'running')
@@ -85,6 +86,7 @@ pub(crate) async fn claim(pool: &PgPool, params: &RunClaimParams) -> Result<Vec<
     .bind(ms(params.now))
     .bind(&params.kinds)
     .bind(i64::from(window))
+    .bind(params.only.map(|id| id.0))
     .fetch_all(&mut *tx)
     .await?;
     if candidates.is_empty() {

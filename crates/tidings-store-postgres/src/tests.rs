@@ -127,6 +127,7 @@ fn claim_params(instance: &str, limit: u32) -> RunClaimParams {
         lease: SignedDuration::from_secs(30),
         limit,
         kinds: Vec::new(),
+        only: None,
     }
 }
 

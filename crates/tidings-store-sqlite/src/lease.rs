@@ -41,6 +41,7 @@ pub(crate) async fn claim(store: &SqliteStore, params: RunClaimParams) -> StoreR
              FROM runs AS r INDEXED BY runs_claim
              WHERE r.state = 'queued' AND r.run_after <= ?1
                AND (json_array_length(?4) = 0 OR r.kind IN (SELECT value FROM json_each(?4)))
+               AND (?7 IS NULL OR r.id = ?7)
              ORDER BY r.run_after, r.id
              LIMIT ?6
          ),
@@ -79,6 +80,7 @@ pub(crate) async fn claim(store: &SqliteStore, params: RunClaimParams) -> StoreR
     .bind(i64::from(
         params.limit.saturating_add(params.limit.min(MAX_SPARE)),
     ))
+    .bind(params.only.map(|id| id.0))
     .fetch_all(&mut *tx)
     .await
     .map_err(db_error)?;

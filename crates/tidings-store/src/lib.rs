@@ -180,6 +180,9 @@ pub struct RunClaimParams {
     pub limit: u32,
     /// Only these kinds (the kinds this instance can run); empty for any.
     pub kinds: Vec<String>,
+    /// Only this run (`tidings sync` runs the one it queued in the foreground); `None` for
+    /// the head of the queue.
+    pub only: Option<RunId>,
 }
 
 /// `run_heartbeat`: renews the leases `instance` holds on `runs`.

@@ -145,6 +145,7 @@ pub async fn claim(store: &dyn Store, instance: &str, now: Timestamp, limit: u32
             lease: lease(),
             limit,
             kinds: Vec::new(),
+            only: None,
         })
         .await
         .unwrap_or_else(|e| panic!("run_claim: {e}"))

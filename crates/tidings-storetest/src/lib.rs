@@ -224,6 +224,7 @@ macro_rules! conformance {
                 claim_takes_only_due_runs_oldest_first_up_to_limit,
                 claim_never_hands_a_run_to_two_claimers,
                 claim_filters_by_kind,
+                claim_only_takes_the_named_run,
                 claim_respects_max_instances_of_the_schedule,
                 claim_max_instances_holds_across_concurrent_claimers,
                 claim_records_an_attempt,

@@ -71,6 +71,7 @@ pub async fn claim_never_hands_a_run_to_two_claimers(store: &SharedStore) {
                             lease: lease(),
                             limit: 3,
                             kinds: Vec::new(),
+                            only: None,
                         })
                         .await
                         .unwrap();
@@ -111,6 +112,7 @@ pub async fn claim_filters_by_kind(store: &dyn Store) {
             lease: lease(),
             limit: 10,
             kinds: vec!["sync".to_owned(), "report".to_owned(), "cleanup".to_owned()],
+            only: None,
         })
         .await
         .unwrap();
@@ -118,6 +120,35 @@ pub async fn claim_filters_by_kind(store: &dyn Store) {
     assert_eq!(run(store, http.id).await.state, RunState::Queued);
     let any = claim(store, "worker-b", at(1), 10).await;
     assert_eq!(ids(&any), [http.id], "no kinds means any kind");
+}
+
+/// `only` claims that one run, whatever is ahead of it in the queue, and nothing when it is not
+/// due or already taken.
+pub async fn claim_only_takes_the_named_run(store: &dyn Store) {
+    let first = enqueue(store, adhoc("sync", t0())).await;
+    let wanted = enqueue(store, adhoc("sync", t0())).await;
+    let params = |instance: &str| RunClaimParams {
+        instance: instance.to_owned(),
+        now: at(1),
+        lease: lease(),
+        limit: 10,
+        kinds: Vec::new(),
+        only: Some(wanted.id),
+    };
+    let claimed = store.run_claim(params("cli")).await.unwrap();
+    assert_eq!(ids(&claimed), [wanted.id]);
+    assert_eq!(run(store, first.id).await.state, RunState::Queued);
+    let again = store.run_claim(params("worker-b")).await.unwrap();
+    assert!(again.is_empty(), "a running run is not claimed twice");
+    let later = enqueue(store, adhoc("sync", at(60))).await;
+    let not_due = store
+        .run_claim(RunClaimParams {
+            only: Some(later.id),
+            ..params("cli")
+        })
+        .await
+        .unwrap();
+    assert!(not_due.is_empty(), "a run not yet due is not claimed");
 }
 
 fn max_instances(schedule_name: &str, n: u32) -> ScheduleSpec {
@@ -191,6 +222,7 @@ pub async fn claim_max_instances_holds_across_concurrent_claimers(store: &Shared
                         lease: lease(),
                         limit: 5,
                         kinds: Vec::new(),
+                        only: None,
                     })
                     .await
                     .unwrap()
