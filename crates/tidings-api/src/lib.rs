@@ -5,6 +5,8 @@
 //!
 //! | routes | module |
 //! |---|---|
+//! | `/api/feedback…` | `feedback` |
+//! | `/api/sources…`, `/api/cache…` | `sources` |
 //! | `/api/schedules…` | `schedules` |
 //! | `/api/runs…` | `runs` |
 //! | `/api/cron/preview` | `cron` |
@@ -16,11 +18,13 @@ mod auth;
 pub mod cron;
 mod error;
 mod extract;
+pub mod feedback;
 pub mod keys;
 pub mod keys_api;
 pub mod ops;
 pub mod runs;
 pub mod schedules;
+pub mod sources;
 mod state;
 pub mod views;
 
@@ -42,7 +46,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use auth::Caller;
 pub use error::{ApiError, PROBLEM_BASE, Problem, ProblemField};
 pub use ops::install_metrics;
-pub use state::{ApiConfig, ApiState, SchedulerState};
+pub use state::{ApiConfig, ApiState, SchedulerState, SourceInfo};
 
 /// The header carrying each request's id (generated when the client sends none).
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -56,6 +60,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     ),
     modifiers(&Security),
     tags(
+        (name = "feedback", description = "The cached feedback records: filtered, sorted, paged, as JSON or CSV"),
+        (name = "sources", description = "The configured sources, their cache's freshness, and syncing them now"),
         (name = "schedules", description = "Named triggers that queue runs of a job kind"),
         (name = "runs", description = "Executions of jobs: history, detail, cancel, ad-hoc runs"),
         (name = "cron", description = "The cron dialect: what an expression means and when it fires"),
@@ -85,12 +91,15 @@ impl Modify for Security {
 /// The routes under a key, and the document describing every route.
 fn documented() -> (Router<ApiState>, Router<ApiState>, OpenApiDoc) {
     let (keyed, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(feedback::routes())
+        .merge(sources::routes())
         .merge(schedules::routes())
         .merge(runs::routes())
         .merge(cron::routes())
         .merge(keys_api::routes())
         .merge(ops::status_routes())
         .split_for_parts();
+    let keyed = keyed.merge(feedback::trailing_slash_routes());
     let (open, open_doc) = ops::health_routes().split_for_parts();
     doc.merge(open_doc);
     common_responses(&mut doc);

@@ -29,6 +29,25 @@ pub struct ApiConfig {
     pub public_metrics: bool,
     /// The database, for `/api/status` (`sqlite://data/tidings.db`; never a password).
     pub database: String,
+    /// The configured sources, as `/api/sources`, `/api/cache/status` and the sync routes
+    /// know them.
+    pub sources: Vec<SourceInfo>,
+    /// The source of seed 000's `/api/cache/update-full` and `/update-incremental`; `None`:
+    /// the first of `sources`.
+    pub default_source: Option<String>,
+}
+
+/// A configured source, as the API describes it (never a token).
+#[derive(Clone, Debug)]
+pub struct SourceInfo {
+    /// The name under `[sources.NAME]`.
+    pub name: String,
+    /// `csv` or `airtable`.
+    pub kind: String,
+    /// The CSV path, or `airtable base appX table Y`.
+    pub location: String,
+    /// Its cache is stale when no sync succeeded for this long.
+    pub stale_after: Duration,
 }
 
 impl Default for ApiConfig {
@@ -40,6 +59,8 @@ impl Default for ApiConfig {
             cors_origins: Vec::new(),
             public_metrics: true,
             database: String::new(),
+            sources: Vec::new(),
+            default_source: None,
         }
     }
 }
@@ -107,6 +128,11 @@ impl ApiState {
 
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The configured source named `name`.
+    pub(crate) fn source(&self, name: &str) -> Option<&SourceInfo> {
+        self.inner.config.sources.iter().find(|s| s.name == name)
     }
 
     /// Records the scheduler's state, for `/readyz` and `/api/status`.

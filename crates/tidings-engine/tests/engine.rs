@@ -639,7 +639,11 @@ async fn work_run_executes_that_run_alone_and_stop_cancels_it(backend: TestBacke
     assert_eq!(done.state, RunState::Succeeded);
     assert_eq!(done.summary, Some(json!({"echo": 2})));
     let ahead = h.test.store.run_get(ahead.id).await.unwrap();
-    assert_eq!(ahead.state, RunState::Queued, "the run ahead is left queued");
+    assert_eq!(
+        ahead.state,
+        RunState::Queued,
+        "the run ahead is left queued"
+    );
     assert!(
         h.engine
             .work_run(wanted.id, CancellationToken::new())
@@ -651,7 +655,12 @@ async fn work_run_executes_that_run_alone_and_stop_cancels_it(backend: TestBacke
 
     let long = h
         .engine
-        .run_enqueue("until_cancelled", json!({}), RetryPolicy::default(), timeout)
+        .run_enqueue(
+            "until_cancelled",
+            json!({}),
+            RetryPolicy::default(),
+            timeout,
+        )
         .await
         .unwrap();
     let mut events = h.engine.subscribe();

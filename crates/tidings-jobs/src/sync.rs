@@ -13,6 +13,20 @@
 //!   source's whole set in one transaction: records no file has any more are deleted. A file
 //!   that fails fails the run before anything is written.
 //!
+//! For an Airtable source ([`SourceDef::Airtable`]):
+//!
+//! - **full** lists every record the source's `filter_formula` selects, then in **one
+//!   transaction** upserts them all and deletes the source's records that are gone. Until that
+//!   commit readers see the previous records, whole; a listing that fails at page 37 of 52
+//!   changes nothing and fails the run with the reader's reason.
+//! - **incremental** lists the records modified after the watermark minus the source's
+//!   `overlap` (5 minutes by default) and upserts them; nothing is deleted (records deleted in
+//!   Airtable leave the cache at the next full sync). Without a watermark yet, it reads every
+//!   record. The watermark advances only when the sync succeeds.
+//!
+//! Requests go through the process's one [`AirtableClient`], whose limiter keeps every listing
+//! of a base under Airtable's 5 requests per second together.
+//!
 //! After a successful sync the source's state records the mode, the run and the watermark (the
 //! latest `updated_at`, or `created_at`, of the records read).
 
@@ -25,6 +39,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tidings_engine::{JobContext, JobError, ParamsError, TypedJob};
+use tidings_sources::airtable::{
+    AirtableClient, AirtableError, AirtableListing, AirtableSettings, AirtableSource,
+    AirtableToken, ListProgress, ListQuery,
+};
 use tidings_sources::{CsvError, CsvFile, CsvImport, CsvSource};
 use tidings_store::{
     FeedbackRecord, FeedbackReplaceParams, FeedbackUpsertParams, FeedbackWritten, SourceFile,
@@ -40,6 +58,7 @@ const SHOWN_SAMPLES: usize = 10;
 #[derive(Debug, Clone)]
 pub enum SourceDef {
     Csv(CsvSource),
+    Airtable(AirtableSource),
 }
 
 /// `sync`'s params: `{"source": "<name>", "mode": "full" | "incremental"}`; `mode` is optional
@@ -88,13 +107,48 @@ impl SyncParams {
 #[derive(Debug, Clone)]
 pub struct SyncJob {
     sources: Arc<BTreeMap<String, SourceDef>>,
+    /// Shared by every sync this job runs; an error when the HTTP client could not be built.
+    airtable: Result<AirtableClient, String>,
+    /// Where tokens are read: the process's environment, unless [`SyncJob::with_environment`].
+    environment: Option<Arc<BTreeMap<String, String>>>,
 }
 
 impl SyncJob {
-    /// A `sync` job that can sync any of `sources`, by name.
+    /// A `sync` job that can sync any of `sources`, by name, Airtable sources within
+    /// Airtable's published limits.
     pub fn new(sources: BTreeMap<String, SourceDef>) -> SyncJob {
+        SyncJob::with_airtable(sources, AirtableSettings::default())
+    }
+
+    /// As [`SyncJob::new`], with Airtable's limits, waits and retries as `settings` say (tests
+    /// shorten the 30 s penalty).
+    pub fn with_airtable(
+        sources: BTreeMap<String, SourceDef>,
+        settings: AirtableSettings,
+    ) -> SyncJob {
         SyncJob {
             sources: Arc::new(sources),
+            airtable: AirtableClient::new(settings).map_err(|error| error.to_string()),
+            environment: None,
+        }
+    }
+
+    /// Reads Airtable tokens (`token_env`) from `variables` instead of the process's
+    /// environment: for tests, which cannot change the environment of a running process.
+    pub fn with_environment(mut self, variables: BTreeMap<String, String>) -> SyncJob {
+        self.environment = Some(Arc::new(variables));
+        self
+    }
+
+    fn token(&self, source: &AirtableSource) -> Result<AirtableToken, AirtableError> {
+        let Some(variables) = &self.environment else {
+            return source.token();
+        };
+        match variables.get(&source.token_env) {
+            Some(token) if !token.trim().is_empty() => Ok(AirtableToken::new(token.trim())),
+            _ => Err(AirtableError::MissingToken {
+                env: source.token_env.clone(),
+            }),
         }
     }
 
@@ -142,6 +196,11 @@ impl TypedJob for SyncJob {
                     SyncMode::Full => sync.csv_full(&csv).await?,
                 }
             }
+            SourceDef::Airtable(airtable) => {
+                let client = self.airtable.as_ref().map_err(JobError::fatal)?;
+                let token = self.token(&airtable).map_err(airtable_error)?;
+                sync.airtable(client, &airtable, &token).await?;
+            }
         }
         sync.record_state().await?;
         Ok(sync.summary(started.elapsed().as_secs_f64()))
@@ -162,6 +221,21 @@ struct SyncRun {
     warnings: Vec<String>,
     written: FeedbackWritten,
     watermark: Option<Timestamp>,
+    /// What an Airtable listing did (`None` for CSV).
+    airtable: Option<AirtableSummary>,
+}
+
+/// An Airtable sync's own counts.
+#[derive(Debug, Default)]
+struct AirtableSummary {
+    fetched: u64,
+    pages: u64,
+    requests: u64,
+    rate_limited: u64,
+    retries: u64,
+    restarts: u64,
+    /// The instant an incremental sync asked for changes after.
+    since: Option<Timestamp>,
 }
 
 impl SyncRun {
@@ -179,7 +253,127 @@ impl SyncRun {
             warnings: Vec::new(),
             written: FeedbackWritten::default(),
             watermark: None,
+            airtable: None,
         }
+    }
+
+    /// Lists the Airtable source (everything, or what changed since the watermark) and writes
+    /// it: full syncs replace the source's records in one transaction, incremental ones upsert.
+    async fn airtable(
+        &mut self,
+        client: &AirtableClient,
+        source: &AirtableSource,
+        token: &AirtableToken,
+    ) -> Result<(), JobError> {
+        let since = match self.mode {
+            SyncMode::Full => None,
+            SyncMode::Incremental => (self.ctx.store)
+                .source_state_get(&self.source)
+                .await
+                .map_err(store_error)?
+                .and_then(|state| state.watermark)
+                .map(|watermark| source.incremental_since(watermark)),
+        };
+        let query = ListQuery {
+            modified_after: since,
+        };
+        let listing = self.list_reporting(client, source, token, &query).await?;
+        let AirtableListing {
+            records,
+            bad_records,
+            pages,
+            requests,
+            rate_limited,
+            retries,
+            restarts,
+        } = listing;
+        self.rows = records.len() as u64 + bad_records.len() as u64;
+        self.bad_rows = bad_records.len() as u64;
+        for bad in bad_records.iter().take(SHOWN_SAMPLES) {
+            let problems: Vec<String> = bad.problems.iter().map(ToString::to_string).collect();
+            self.bad_row_samples
+                .push(json!({ "record": bad.id, "problems": problems }));
+        }
+        self.airtable = Some(AirtableSummary {
+            fetched: records.len() as u64,
+            pages,
+            requests,
+            rate_limited,
+            retries,
+            restarts,
+            since,
+        });
+        self.watermark = records
+            .iter()
+            .filter_map(|record| record.updated_at.or(record.created_at))
+            .max();
+        self.check_cancelled()?;
+        self.ctx
+            .progress
+            .report(json!({ "phase": "writing", "records": records.len(), "pages": pages }))
+            .await;
+        let now = self.ctx.now();
+        let written = match self.mode {
+            SyncMode::Full => (self.ctx.store)
+                .feedback_replace_source(FeedbackReplaceParams {
+                    source: self.source.clone(),
+                    records,
+                    now,
+                })
+                .await
+                .map_err(store_error)?,
+            SyncMode::Incremental => (self.ctx.store)
+                .feedback_upsert(FeedbackUpsertParams {
+                    source: self.source.clone(),
+                    records,
+                    now,
+                })
+                .await
+                .map_err(store_error)?,
+        };
+        self.add(written);
+        Ok(())
+    }
+
+    /// Runs the listing while a task stores its progress on the run (at most every 200 ms,
+    /// and the last state when it ends).
+    async fn list_reporting(
+        &self,
+        client: &AirtableClient,
+        source: &AirtableSource,
+        token: &AirtableToken,
+        query: &ListQuery,
+    ) -> Result<AirtableListing, JobError> {
+        let (tx, mut rx) = tokio::sync::watch::channel(ListProgress::default());
+        let progress = self.ctx.progress.clone();
+        let reporter = tokio::spawn(async move {
+            let mut last = None;
+            while rx.changed().await.is_ok() {
+                let now = rx.borrow_and_update().clone();
+                progress.report(listing_progress(&now)).await;
+                last = Some(now);
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            let now = rx.borrow().clone();
+            if last.as_ref() != Some(&now) {
+                progress.report(listing_progress(&now)).await;
+            }
+        });
+        let mut on_progress = |state: &ListProgress| {
+            tx.send_replace(state.clone());
+        };
+        let listed = client
+            .list(source, token, query, &self.ctx.cancel, &mut on_progress)
+            .await;
+        drop(tx);
+        let _ = reporter.await;
+        listed.map_err(|error| match error {
+            AirtableError::Cancelled => JobError::Cancel(format!(
+                "cancelled while reading from Airtable; nothing was written for `{}`",
+                self.source
+            )),
+            other => airtable_error(other),
+        })
     }
 
     /// Imports the files new or changed since their last import, one transaction each.
@@ -350,6 +544,29 @@ impl SyncRun {
     }
 
     fn summary(&self, seconds: f64) -> Value {
+        if let Some(airtable) = &self.airtable {
+            return json!({
+                "source": self.source,
+                "mode": match self.mode {
+                    SyncMode::Full => "full",
+                    SyncMode::Incremental => "incremental",
+                },
+                "since": airtable.since,
+                "fetched": airtable.fetched,
+                "inserted": self.written.inserted,
+                "updated": self.written.updated,
+                "unchanged": self.written.unchanged,
+                "deleted": self.written.deleted,
+                "bad_records": self.bad_rows,
+                "bad_record_samples": self.bad_row_samples,
+                "pages": airtable.pages,
+                "requests": airtable.requests,
+                "rate_limited": airtable.rate_limited,
+                "retries": airtable.retries,
+                "restarts": airtable.restarts,
+                "seconds": (seconds * 1000.0).round() / 1000.0,
+            });
+        }
         json!({
             "source": self.source,
             "mode": match self.mode {
@@ -404,6 +621,30 @@ async fn read_file(csv: &Arc<CsvSource>, file: &CsvFile) -> Result<CsvImport, Jo
 
 fn path_text(file: &CsvFile) -> String {
     file.path.to_string_lossy().into_owned()
+}
+
+/// A listing's progress as stored on the run.
+fn listing_progress(state: &ListProgress) -> Value {
+    json!({
+        "phase": "fetching",
+        "pages": state.pages,
+        "records": state.records,
+        "requests": state.requests,
+        "rate_limited": state.rate_limited,
+        "retries": state.retries,
+        "waiting_seconds": state.waiting.map(|wait| wait.as_secs_f64()),
+    })
+}
+
+/// Airtable errors that a later attempt can get past (retries exhausted on 5xx or the network,
+/// an expiring listing) are retryable; the ones that need a change of configuration or token
+/// are not.
+fn airtable_error(error: AirtableError) -> JobError {
+    if error.is_transient() {
+        JobError::retryable(error)
+    } else {
+        JobError::fatal(error)
+    }
 }
 
 /// Every CSV error is about the file or the configuration: another attempt would meet it again.

@@ -101,8 +101,14 @@ impl App {
             crate::draft::defaults(&config.scheduler),
             tidings_api::install_metrics(),
         );
-        let scheduler_failure = match reconcile::declared_schedules(&engine, &config).await {
-            Ok(_) => None,
+        let reconciled = match reconcile::declared_schedules(&engine, &config).await {
+            Ok(_) => reconcile::source_schedules(&engine, &config)
+                .await
+                .map(drop),
+            Err(cause) => Err(cause),
+        };
+        let scheduler_failure = match reconciled {
+            Ok(()) => None,
             Err(cause) => {
                 let reason = format!("cannot apply the declared schedules: {cause}");
                 error!("the scheduler will not start: {reason}; the API serves without it");
@@ -260,8 +266,18 @@ impl App {
     }
 }
 
-/// The API's settings from `[server]` and `TIDINGS_API_KEY`.
+/// The API's settings from `[server]`, `[cache]`, `[sources.NAME]` and `TIDINGS_API_KEY`.
 fn api_config(config: &Config) -> ApiConfig {
+    let sources = config
+        .sources
+        .iter()
+        .map(|(name, source)| tidings_api::SourceInfo {
+            name: name.clone(),
+            kind: source.kind().to_owned(),
+            location: source.location(),
+            stale_after: config.cache.stale_after,
+        })
+        .collect();
     ApiConfig {
         bootstrap_key: config
             .server
@@ -273,6 +289,8 @@ fn api_config(config: &Config) -> ApiConfig {
         cors_origins: config.server.cors_origins.clone(),
         public_metrics: config.server.public_metrics,
         database: config.database.url.to_string(),
+        sources,
+        default_source: config.default_source().map(str::to_owned),
     }
 }
 

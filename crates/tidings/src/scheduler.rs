@@ -33,6 +33,7 @@ fn registry_with(
         .map(|(name, source)| {
             let def = match source {
                 SourceConfig::Csv(csv) => SourceDef::Csv(csv.clone()),
+                SourceConfig::Airtable(airtable) => SourceDef::Airtable(airtable.clone()),
             };
             (name.clone(), def)
         })

@@ -36,13 +36,17 @@ fn every_route() -> Vec<(String, String)> {
     routes
 }
 
-/// Calls `method route` with ids that name nothing (so that a change, when allowed, changes
-/// nothing) and an empty JSON body on routes that take one.
+/// Calls `method route` with ids and names that name nothing (so that a change, when allowed,
+/// changes nothing) and an empty JSON body on routes that take one.
 async fn call(app: &TestApp, method: &str, route: &str) -> crate::helpers::Answer {
     let path = route
         .replace("{id}", "424242")
-        .replace("{key}", "no-such-key");
-    let body = matches!(method, "POST" | "PUT" | "PATCH").then(|| json!({}));
+        .replace("{key}", "no-such-key")
+        .replace("{name}", "no-such-source");
+    let takes_body = crate::openapi::document()["paths"][route][method.to_lowercase()]
+        .get("requestBody")
+        .is_some();
+    let body = takes_body.then(|| json!({}));
     app.call(method, route, &path, body.as_ref()).await
 }
 

@@ -1,4 +1,4 @@
-//! `spawn_app(backend)`: the API served on 127.0.0.1 over a fresh store, with a manual clock,
+//! `spawn_app(backend, configure)`: the API served on 127.0.0.1 over a fresh store, with a manual clock,
 //! the built-in job kinds and three keys (read, write, admin); and [`TestApp`], one method per
 //! endpoint, each returning what the client got as an [`Answer`].
 
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
-use tidings_api::{ApiConfig, ApiState, PROBLEM_BASE};
+use tidings_api::{ApiConfig, ApiState, PROBLEM_BASE, SourceInfo};
 use tidings_core::{Clock, ManualClock, Zone};
 use tidings_engine::draft::DraftDefaults;
 use tidings_engine::{Engine, EngineConfig, JobRegistry};
@@ -30,6 +30,13 @@ pub(crate) const BODY_LIMIT: usize = 16 * 1024;
 /// Every route the router serves, as `TestApp` calls it: the OpenAPI document must list
 /// exactly these, except the two that serve the document itself.
 pub(crate) const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/feedback"),
+    ("GET", "/api/feedback/{id}"),
+    ("GET", "/api/sources"),
+    ("POST", "/api/sources/{name}/sync"),
+    ("GET", "/api/cache/status"),
+    ("POST", "/api/cache/update-full"),
+    ("POST", "/api/cache/update-incremental"),
     ("POST", "/api/schedules"),
     ("GET", "/api/schedules"),
     ("GET", "/api/schedules/{id}"),
@@ -60,6 +67,21 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
 /// The routes that serve the documentation and are not described in it.
 pub(crate) const SELF_DOCUMENTING: &[&str] = &["/api/openapi.json", "/api/docs/"];
 
+/// The sources every app is configured with: seed 004's two projects, both reading the
+/// shipped sample ([`SAMPLE_RECORDS`] records), stale after [`STALE_AFTER`].
+pub(crate) const SOURCES: [&str; 2] = ["customer_project", "sales_project"];
+
+/// How many records `samples/feedback.csv` has.
+pub(crate) const SAMPLE_RECORDS: usize = 5_200;
+
+/// How long after its last successful sync a source's cache is stale, in these tests.
+pub(crate) const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// The shipped sample feedback.
+fn sample_path() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/feedback.csv")
+}
+
 /// Runs `case` against a fresh app on `backend`, then removes its database, also when the case
 /// fails (the failure is then re-raised).
 pub(crate) async fn run<F, Fut>(backend: TestBackend, case: F)
@@ -67,7 +89,19 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let app = spawn_app(backend).await;
+    run_configured(backend, |_| {}, case).await;
+}
+
+/// [`run`] with the API's configuration changed by `configure` first.
+pub(crate) async fn run_configured<F, Fut>(
+    backend: TestBackend,
+    configure: impl FnOnce(&mut ApiConfig),
+    case: F,
+) where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let app = spawn_app(backend, configure).await;
     let database = app.database.lock().unwrap().take().unwrap();
     let outcome = tokio::spawn(case(app)).await;
     database.close().await;
@@ -163,7 +197,11 @@ pub(crate) struct TestApp {
 /// Serves the API on 127.0.0.1:0 over a fresh store of `backend`: a manual clock at
 /// [`START`], the built-in job kinds, `min_interval` of [`MIN_INTERVAL`], a body limit of
 /// [`BODY_LIMIT`], metrics on, and a read, a write and an admin key created in the store.
-pub(crate) async fn spawn_app(backend: TestBackend) -> TestApp {
+/// `configure` may change the API's configuration first (by default it lists [`SOURCES`]).
+pub(crate) async fn spawn_app(
+    backend: TestBackend,
+    configure: impl FnOnce(&mut ApiConfig),
+) -> TestApp {
     // The workspace's reqwest is built on rustls without a provider; ours is ring.
     let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let database = TestStore::open(backend).await;
@@ -172,11 +210,10 @@ pub(crate) async fn spawn_app(backend: TestBackend) -> TestApp {
     let mut registry = JobRegistry::new();
     tidings_jobs::register_builtin(&mut registry, tidings_jobs::WebhookSettings::default());
     // Seed 004's projects, as CSV sources of the shipped sample feedback.
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/feedback.csv");
-    let sources = ["customer_project", "sales_project"]
+    let sources = SOURCES
         .into_iter()
         .map(|name| {
-            let csv = tidings_sources::CsvSource::new(sample);
+            let csv = tidings_sources::CsvSource::new(sample_path());
             (name.to_owned(), tidings_jobs::SourceDef::Csv(csv))
         })
         .collect();
@@ -192,11 +229,21 @@ pub(crate) async fn spawn_app(backend: TestBackend) -> TestApp {
         },
     );
     let drafts = DraftDefaults::new(Zone::utc(), Some(SignedDuration::from_secs(300)), registry);
-    let config = ApiConfig {
+    let mut config = ApiConfig {
         body_limit: BODY_LIMIT,
         database: format!("{backend:?} (test)"),
+        sources: SOURCES
+            .into_iter()
+            .map(|name| SourceInfo {
+                name: name.to_owned(),
+                kind: "csv".to_owned(),
+                location: sample_path().to_owned(),
+                stale_after: STALE_AFTER,
+            })
+            .collect(),
         ..ApiConfig::default()
     };
+    configure(&mut config);
     let state = ApiState::new(
         engine.clone(),
         config,
@@ -565,6 +612,77 @@ impl TestApp {
     pub(crate) async fn create_run(&self, body: &Value) -> Answer {
         self.call("POST", "/api/runs", "/api/runs", Some(body))
             .await
+    }
+
+    // Feedback and sources.
+
+    /// `GET /api/feedback?query`.
+    pub(crate) async fn list_feedback(&self, query: &str) -> Answer {
+        let path = with_query("/api/feedback", query);
+        self.call("GET", "/api/feedback", &path, None).await
+    }
+
+    /// `GET /api/feedback/?query`, as seed 000's clients call it.
+    pub(crate) async fn list_feedback_slash(&self, query: &str) -> Answer {
+        let path = with_query("/api/feedback/", query);
+        self.call("GET", "/api/feedback", &path, None).await
+    }
+
+    pub(crate) async fn get_feedback(&self, id: impl fmt::Display) -> Answer {
+        let path = format!("/api/feedback/{id}");
+        self.call("GET", "/api/feedback/{id}", &path, None).await
+    }
+
+    pub(crate) async fn list_sources(&self) -> Answer {
+        self.call("GET", "/api/sources", "/api/sources", None).await
+    }
+
+    /// `POST /api/sources/{name}/sync?query`.
+    pub(crate) async fn sync_source(&self, name: &str, query: &str) -> Answer {
+        let path = with_query(&format!("/api/sources/{name}/sync"), query);
+        self.call("POST", "/api/sources/{name}/sync", &path, None)
+            .await
+    }
+
+    pub(crate) async fn cache_status(&self) -> Answer {
+        self.call("GET", "/api/cache/status", "/api/cache/status", None)
+            .await
+    }
+
+    pub(crate) async fn update_full(&self) -> Answer {
+        self.call(
+            "POST",
+            "/api/cache/update-full",
+            "/api/cache/update-full",
+            None,
+        )
+        .await
+    }
+
+    pub(crate) async fn update_incremental(&self) -> Answer {
+        self.call(
+            "POST",
+            "/api/cache/update-incremental",
+            "/api/cache/update-incremental",
+            None,
+        )
+        .await
+    }
+
+    /// Queues a sync of `source` in `mode` over the API and runs it to its end; returns the
+    /// run as it ended (panics unless it succeeded).
+    pub(crate) async fn sync_now(&self, source: &str, mode: &str) -> Run {
+        let queued = self
+            .sync_source(source, &format!("mode={mode}"))
+            .await
+            .json(202);
+        let ran = self.work().await;
+        let run = ran
+            .into_iter()
+            .find(|run| Some(run.id.0) == queued["id"].as_i64())
+            .unwrap_or_else(|| panic!("the sync run {queued} did not run"));
+        assert_eq!(run.state.as_str(), "succeeded", "{run:?}");
+        run
     }
 
     // Keys.

@@ -16,8 +16,10 @@ mod helpers;
 
 mod auth;
 mod cron;
+mod feedback;
 mod keys;
 mod openapi;
 mod ops;
 mod runs;
 mod schedules;
+mod sources;

@@ -11,6 +11,7 @@ mod noop;
 mod params;
 mod server;
 mod sync;
+mod sync_airtable;
 mod webhook;
 
 use std::sync::Arc;

@@ -15,6 +15,8 @@ mod schedule_flags;
 pub mod schedules;
 pub mod serve;
 mod session;
+pub mod sources;
+pub mod sync;
 mod text;
 
 use std::io::Write;
@@ -106,6 +108,12 @@ pub enum Command {
     /// Manage API keys in the store directly (no server needed)
     Keys(keys::KeysArgs),
 
+    /// Sync a source now, in the foreground, with a progress bar
+    Sync(sync::SyncArgs),
+
+    /// List the configured sources and the state of their cache
+    Sources(sources::SourcesArgs),
+
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -133,6 +141,8 @@ impl Cli {
             Command::Schedules(args) => args.run(&global, out).await,
             Command::Runs(args) => args.run(&global, out).await,
             Command::Keys(args) => args.run(&global, out).await,
+            Command::Sync(args) => args.run(&global, out).await,
+            Command::Sources(args) => args.run(&global, out).await,
             Command::Config(command) => command.run(&global, out),
             Command::Cron(command) => command.run(out),
         }

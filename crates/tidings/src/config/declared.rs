@@ -31,6 +31,16 @@ impl DeclaredSchedule {
         &self.name
     }
 
+    /// The job kind it runs, as declared.
+    pub fn draft_kind(&self) -> Option<&str> {
+        self.draft.kind.as_deref()
+    }
+
+    /// Its params, as declared.
+    pub fn draft_params(&self) -> Option<&serde_json::Value> {
+        self.draft.params.as_ref()
+    }
+
     /// The spec to store. `previous` is the trigger the stored schedule has, if it exists: an
     /// unchanged interval keeps its anchor.
     pub fn spec(

@@ -134,6 +134,9 @@ mod tests {
         assert_eq!(
             paths,
             [
+                "cache",
+                "cache.default_source",
+                "cache.stale_after",
                 "database",
                 "database.url",
                 "log",

@@ -16,7 +16,7 @@ use super::declared;
 use super::error::{ConfigError, ConfigErrors};
 use super::keys::KeyTree;
 use super::layer::{Layer, dotted};
-use super::{Config, LogFormat};
+use super::{Config, LogFormat, SourceConfig};
 use crate::secret::Secret;
 
 /// The file read when none is named.
@@ -138,6 +138,7 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigErrors> {
         log: reader.section("log"),
         scheduler: reader.section("scheduler"),
         webhooks: reader.section("webhooks"),
+        cache: reader.section("cache"),
         sources: BTreeMap::new(),
         schedules: Vec::new(),
     };
@@ -268,6 +269,30 @@ fn check_limits(config: &Config, merged: &Figment, problems: &mut Vec<ConfigErro
     };
     if config.scheduler.concurrency == 0 {
         refuse("scheduler.concurrency", "must be at least 1");
+    }
+    for (name, source) in &config.sources {
+        if let SourceConfig::Airtable(airtable) = source
+            && let Err(problem) = airtable.check()
+        {
+            refuse(&format!("sources.{name}"), &problem);
+        }
+    }
+    if let Some(name) = &config.cache.default_source
+        && !config.sources.contains_key(name)
+    {
+        let names: Vec<&str> = config.sources.keys().map(String::as_str).collect();
+        let known = if names.is_empty() {
+            "no sources are configured".to_owned()
+        } else {
+            format!("configured sources: {}", names.join(", "))
+        };
+        refuse(
+            "cache.default_source",
+            &format!("names no configured source `{name}`; {known}"),
+        );
+    }
+    if config.cache.stale_after.is_zero() {
+        refuse("cache.stale_after", "must be longer than 0s");
     }
     if config.scheduler.lease.is_zero() {
         refuse("scheduler.lease", "must be longer than 0s");

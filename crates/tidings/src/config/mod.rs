@@ -48,6 +48,7 @@ pub struct Config {
     pub log: LogConfig,
     pub scheduler: SchedulerConfig,
     pub webhooks: WebhooksConfig,
+    pub cache: CacheConfig,
     /// `[sources.NAME]`: where feedback comes from, each synced by the `sync` job kind.
     /// Printed only when there are some; `keys.rs` knows the key either way.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -65,6 +66,69 @@ pub enum SourceConfig {
     /// CSV files: `path` (a file, a glob or a folder), `delimiter`, `quote`, `mapping`, `zone`,
     /// `max_bad_fraction`.
     Csv(tidings_sources::CsvSource),
+    /// An Airtable table: `base`, `table`, `token_env`, `filter_formula`, `view`, `fields`,
+    /// `api_url`, `mapping`, `zone`, `overlap`. Gets default sync schedules when none of the
+    /// configured schedules syncs it.
+    Airtable(tidings_sources::airtable::AirtableSource),
+}
+
+impl SourceConfig {
+    /// `csv` or `airtable`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceConfig::Csv(_) => "csv",
+            SourceConfig::Airtable(_) => "airtable",
+        }
+    }
+
+    /// Where its records come from, for people: the CSV path, or the Airtable base and table
+    /// (never the token).
+    pub fn location(&self) -> String {
+        match self {
+            SourceConfig::Csv(csv) => csv.path.display().to_string(),
+            SourceConfig::Airtable(airtable) => {
+                let mut text = format!("airtable base {} table {}", airtable.base, airtable.table);
+                if airtable.api_url != tidings_sources::airtable::AIRTABLE_API_URL {
+                    text.push_str(&format!(" at {}", airtable.api_url));
+                }
+                text
+            }
+        }
+    }
+}
+
+/// `[cache]`: how the feedback cache is reported on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CacheConfig {
+    /// A source with no successful sync for this long is reported `stale` by
+    /// `/api/cache/status`. Three days by default: the default Airtable schedules leave the
+    /// weekend with one full sync.
+    #[serde(with = "duration")]
+    pub stale_after: Duration,
+    /// The source that `POST /api/cache/update-full` and `/api/cache/update-incremental` sync;
+    /// the first configured source (by name) when unset.
+    pub default_source: Option<String>,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            stale_after: Duration::from_secs(3 * 24 * 3600),
+            default_source: None,
+        }
+    }
+}
+
+impl Config {
+    /// The source the seed's `/api/cache/update-*` aliases sync: `cache.default_source`, else
+    /// the first source by name.
+    pub fn default_source(&self) -> Option<&str> {
+        self.cache
+            .default_source
+            .as_deref()
+            .or_else(|| self.sources.keys().next().map(String::as_str))
+    }
 }
 
 /// `[server]`: the HTTP listener.

@@ -108,6 +108,9 @@ concurrency = 10
 min_interval = "1s"
 
 [webhooks]
+
+[cache]
+stale_after = "72h"
 "#
     );
 }
@@ -484,7 +487,7 @@ fn the_webhook_secret_is_read_from_the_environment_over_the_file_and_stays_redac
         config
             .to_toml()
             .unwrap()
-            .ends_with("[webhooks]\nsecret = \"[redacted]\"\n"),
+            .contains("[webhooks]\nsecret = \"[redacted]\"\n"),
         "{}",
         config.to_toml().unwrap()
     );

@@ -16,6 +16,7 @@ mod restart;
 mod runs;
 mod schedules;
 mod serve;
+mod sync;
 
 use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader};
@@ -218,13 +219,18 @@ pub(crate) struct Server {
 impl Server {
     /// Starts `tidings ARGS` in `dir`, reading its stderr as it comes.
     pub(crate) fn start_in(dir: &Path, args: &[&str]) -> Server {
-        let mut child = tidings_in(dir)
+        let child = tidings_in(dir)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        Server::from_child(child)
+    }
+
+    /// Follows a process started with its stderr piped.
+    pub(crate) fn from_child(mut child: Child) -> Server {
         let stderr = child.stderr.take().unwrap();
         let (lines, receiver) = mpsc::channel();
         thread::spawn(move || {
