@@ -469,10 +469,22 @@ async fn concurrent_listings_of_one_base_share_the_limit_and_never_hit_a_429() {
     everything.filter_formula = None;
     let other = client.clone();
     let query = ListQuery::default();
-    let (a, b) = tokio::join!(
-        list(&client, &everything, fake.token(), &query),
-        list(&other, &everything, fake.token(), &query),
-    );
+    // At 5/s the 30 requests take about 6 s; far longer means the listings fight over the limit.
+    let both = async {
+        tokio::join!(
+            list(&client, &everything, fake.token(), &query),
+            list(&other, &everything, fake.token(), &query),
+        )
+    };
+    let (a, b) = tokio::time::timeout(Duration::from_secs(20), both)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "still listing after 20 s: {} requests, {} answered 429",
+                fake.list_requests(),
+                fake.rate_limited_count()
+            )
+        });
     let (a, b) = (a.0.unwrap(), b.0.unwrap());
     assert_eq!((a.records.len(), b.records.len()), (150, 150));
     assert_eq!((a.rate_limited, b.rate_limited), (0, 0));

@@ -165,8 +165,7 @@ impl AirtableClient {
                 ))
             })?;
         authorization.set_sensitive(true);
-        let limiter = Arc::new(BaseLimiter::new(self.settings.requests_per_second));
-        let _ = self.limiter(source);
+        let limiter = self.limiter(source);
         let mapper = RecordMapper::new(source);
 
         let mut state = ListProgress::default();
@@ -276,7 +275,7 @@ impl AirtableClient {
             if cancel.is_cancelled() {
                 return Err(Stop::Fatal(AirtableError::Cancelled));
             }
-            limiter
+            let ticket = limiter
                 .acquire(cancel)
                 .await
                 .map_err(|_| Stop::Fatal(AirtableError::Cancelled))?;
@@ -286,8 +285,13 @@ impl AirtableClient {
                 .get(url.clone())
                 .header(AUTHORIZATION, authorization.clone())
                 .send();
+            let response = tokio::select! {
+                response = request => response,
+                () = cancel.cancelled() => return Err(Stop::Fatal(AirtableError::Cancelled)),
+            };
+            limiter.answered(ticket);
             let outcome = tokio::select! {
-                response = request => self.read(source, page, response).await,
+                outcome = self.read(source, page, response) => outcome,
                 () = cancel.cancelled() => return Err(Stop::Fatal(AirtableError::Cancelled)),
             };
             let wait = match outcome {

@@ -6,7 +6,9 @@
 //! the trip to the server) old. That holds in *any* one-second window, which is what Airtable
 //! measures; a bucket refilled at N/s would allow N at the end of one second and N more at the
 //! start of the next. Waiters queue on a fair (FIFO) mutex, so concurrent listings of one base
-//! take turns. After a 429 the whole base is held off until the penalty is over.
+//! take turns. A request counts from when it was sent until its answer comes back: its arrival
+//! is somewhere in between, so the next-but-N request waits a second after the answer. After a
+//! 429 the whole base is held off until the penalty is over.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -23,9 +25,23 @@ const WINDOW: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub(crate) struct BaseLimiter {
     per_second: usize,
-    sent: tokio::sync::Mutex<VecDeque<Instant>>,
-    hold_until: Mutex<Option<Instant>>,
+    /// Taken by the request next in line for as long as it waits: waiters go in FIFO order.
+    turn: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
 }
+
+#[derive(Debug, Default)]
+struct State {
+    /// The last `per_second` requests: their ticket, and the latest instant each may have
+    /// reached the server (when it was sent, then when its answer came).
+    sent: VecDeque<(u64, Instant)>,
+    next_ticket: u64,
+    hold_until: Option<Instant>,
+}
+
+/// A request counted by [`BaseLimiter::acquire`]; hand it back to [`BaseLimiter::answered`].
+#[derive(Debug)]
+pub(crate) struct Ticket(u64);
 
 /// The wait was cancelled.
 #[derive(Debug)]
@@ -36,40 +52,49 @@ impl BaseLimiter {
         let per_second = usize::try_from(per_second.max(1)).unwrap_or(usize::MAX);
         BaseLimiter {
             per_second,
-            sent: tokio::sync::Mutex::new(VecDeque::with_capacity(per_second)),
-            hold_until: Mutex::new(None),
+            turn: tokio::sync::Mutex::new(()),
+            state: Mutex::new(State {
+                sent: VecDeque::with_capacity(per_second),
+                ..State::default()
+            }),
         }
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Waits for this base's turn to send a request, and counts the request as sent now.
-    pub(crate) async fn acquire(&self, cancel: &CancellationToken) -> Result<(), Cancelled> {
+    pub(crate) async fn acquire(&self, cancel: &CancellationToken) -> Result<Ticket, Cancelled> {
         // Held while waiting: the next request in line is the one that waits for the window.
-        let mut sent = tokio::select! {
-            sent = self.sent.lock() => sent,
+        let _turn = tokio::select! {
+            turn = self.turn.lock() => turn,
             () = cancel.cancelled() => return Err(Cancelled),
         };
         loop {
-            let now = Instant::now();
-            let mut ready = now;
-            if let Some(hold) = *self
-                .hold_until
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-            {
-                ready = ready.max(hold);
-            }
-            if sent.len() >= self.per_second
-                && let Some(oldest) = sent.front()
-            {
-                ready = ready.max(*oldest + WINDOW + MARGIN);
-            }
-            if ready <= now {
-                while sent.len() >= self.per_second {
-                    sent.pop_front();
+            let ready = {
+                let mut state = self.state();
+                let now = Instant::now();
+                let mut ready = now;
+                if let Some(hold) = state.hold_until {
+                    ready = ready.max(hold);
                 }
-                sent.push_back(now);
-                return Ok(());
-            }
+                if state.sent.len() >= self.per_second
+                    && let Some((_, oldest)) = state.sent.front()
+                {
+                    ready = ready.max(*oldest + WINDOW + MARGIN);
+                }
+                if ready <= now {
+                    while state.sent.len() >= self.per_second {
+                        state.sent.pop_front();
+                    }
+                    let ticket = state.next_ticket;
+                    state.next_ticket += 1;
+                    state.sent.push_back((ticket, now));
+                    return Ok(Ticket(ticket));
+                }
+                ready
+            };
             tokio::select! {
                 () = tokio::time::sleep_until(ready) => {}
                 () = cancel.cancelled() => return Err(Cancelled),
@@ -77,15 +102,23 @@ impl BaseLimiter {
         }
     }
 
+    /// The request of `ticket` has been answered (or has failed): it reached the server, if
+    /// at all, by now. Counting it from now rather than from when it was sent keeps a slow
+    /// connection or a busy machine from bunching requests up at the server's end.
+    pub(crate) fn answered(&self, ticket: Ticket) {
+        let now = Instant::now();
+        let mut state = self.state();
+        if let Some((_, at)) = state.sent.iter_mut().find(|(id, _)| *id == ticket.0) {
+            *at = (*at).max(now);
+        }
+    }
+
     /// Holds every request to this base off for `penalty` from now (after a 429).
     pub(crate) fn hold_off(&self, penalty: Duration) {
         let until = Instant::now() + penalty;
-        let mut hold = self
-            .hold_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if hold.is_none_or(|current| current < until) {
-            *hold = Some(until);
+        let mut state = self.state();
+        if state.hold_until.is_none_or(|current| current < until) {
+            state.hold_until = Some(until);
         }
     }
 }
@@ -123,5 +156,23 @@ mod tests {
         limiter.hold_off(Duration::from_secs(30));
         cancel.cancel();
         assert!(limiter.acquire(&cancel).await.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_counts_until_its_answer_came() {
+        let limiter = BaseLimiter::new(2);
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        let first = limiter.acquire(&cancel).await.unwrap();
+        // The first answer takes 300 ms: the third request waits a second from then.
+        tokio::time::advance(Duration::from_millis(300)).await;
+        limiter.answered(first);
+        let second = limiter.acquire(&cancel).await.unwrap();
+        limiter.answered(second);
+        limiter.acquire(&cancel).await.unwrap();
+        assert_eq!(
+            Instant::now() - start,
+            Duration::from_millis(300) + WINDOW + MARGIN
+        );
     }
 }

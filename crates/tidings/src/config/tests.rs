@@ -574,3 +574,58 @@ fn sources_are_read_by_name_and_their_settings_checked() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn airtable_sources_are_read_checked_and_never_hold_the_token() {
+    let setup = Setup::new().file(
+        "[sources.voc]\nkind = \"airtable\"\nbase = \"appAbc123\"\ntable = \"Feedback\"\n\
+         token_env = \"VOC_TOKEN\"\nfilter_formula = \"YEAR({Created})=2025\"\noverlap = \"10m\"\n\n\
+         [cache]\ndefault_source = \"voc\"\nstale_after = \"24h\"\n",
+    );
+    let config = setup.load().unwrap();
+    let Some(SourceConfig::Airtable(airtable)) = config.sources.get("voc") else {
+        panic!("no airtable source: {:?}", config.sources);
+    };
+    assert_eq!(airtable.base, "appAbc123");
+    assert_eq!(airtable.token_env, "VOC_TOKEN");
+    assert_eq!(airtable.overlap, Duration::from_secs(600));
+    assert_eq!(config.default_source(), Some("voc"));
+    assert_eq!(config.cache.stale_after, Duration::from_secs(86_400));
+    assert_eq!(
+        config.sources["voc"].location(),
+        "airtable base appAbc123 table Feedback"
+    );
+
+    // A base id that is not one, and a default source that is not configured.
+    let problems = Setup::new()
+        .file(
+            "[sources.voc]\nkind = \"airtable\"\nbase = \"Feedback\"\ntable = \"Feedback\"\n\n\
+             [cache]\ndefault_source = \"vox\"\n",
+        )
+        .problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].starts_with("sources.voc: base `Feedback` is not an Airtable base id"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].starts_with(
+            "cache.default_source: names no configured source `vox`; configured sources: voc"
+        ),
+        "{problems:?}"
+    );
+
+    // A token written into the file is refused: only the name of its variable belongs there.
+    let problems = Setup::new()
+        .file(
+            "[sources.voc]\nkind = \"airtable\"\nbase = \"appAbc123\"\ntable = \"Feedback\"\n\
+             token = \"patXYZ.secret\"\n",
+        )
+        .problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("unknown field: found `token`"),
+        "{problems:?}"
+    );
+    assert!(!problems[0].contains("patXYZ"), "{problems:?}");
+}
