@@ -36,6 +36,13 @@ bench: ## Run the benchmarks of BENCHMARKS.md (minutes; PostgreSQL at PG_URL)
 	./target/release/tidings-bench drain --backend postgres --postgres-url $(PG_URL) --runs 50000 --concurrency 10
 	./target/release/tidings-bench api --backend sqlite
 	./target/release/tidings-bench api --backend postgres --postgres-url $(PG_URL)
+	./target/release/tidings-bench airtable --backend sqlite
+	./target/release/tidings-bench airtable --backend sqlite --no-filter --records 5000
+	./target/release/tidings-bench airtable --backend postgres --postgres-url $(PG_URL)
+	./target/release/tidings-bench airtable --backend postgres --postgres-url $(PG_URL) --no-filter --records 5000
+	./target/release/tidings-bench csv-import --backend sqlite --rows 100000
+	./target/release/tidings-bench csv-import --backend postgres --postgres-url $(PG_URL) --rows 100000
+	PG_ADMIN_URL=$(dir $(PG_URL))postgres crates/tidings-bench/scripts/feedback_vs_fastapi.sh
 	bench/memory.sh 10000 10
 
 .PHONY: bench-apscheduler

@@ -201,6 +201,23 @@ pub struct ScheduleCounts {
     pub upcoming: Vec<UpcomingView>,
 }
 
+/// A `tidings serve` process sharing the store.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceView {
+    /// `<host>-<pid>-<4 hex digits>`: the lease owner of the runs it executes.
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+    pub version: String,
+    pub started_at: Timestamp,
+    /// Its latest heartbeat (every third of `scheduler.lease`).
+    pub last_seen_at: Timestamp,
+    /// Seconds since `last_seen_at`.
+    pub seen_seconds_ago: f64,
+    /// This is the instance answering.
+    pub this: bool,
+}
+
 /// What this instance is and is doing.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
@@ -218,6 +235,9 @@ pub struct Status {
     pub queue_depth: u64,
     /// Runs running now, on any instance (at most 100).
     pub running: Vec<RunView>,
+    /// The instances registered in the store, oldest first: every live `tidings serve` on
+    /// this database (instances not seen for a minute or three leases are pruned).
+    pub instances: Vec<InstanceView>,
 }
 
 /// How many upcoming schedules the status lists.
@@ -276,7 +296,27 @@ async fn status(State(state): State<ApiState>) -> Result<Json<Status>, ApiError>
             ..RunListParams::default()
         })
         .await?;
+    let now = engine.clock().now();
+    let instances = store
+        .instance_list()
+        .await?
+        .into_iter()
+        .map(|instance| InstanceView {
+            this: instance.id == engine.config().instance,
+            seen_seconds_ago: now
+                .duration_since(instance.last_seen_at)
+                .as_secs_f64()
+                .max(0.0),
+            id: instance.id,
+            host: instance.host,
+            pid: instance.pid,
+            version: instance.version,
+            started_at: instance.started_at,
+            last_seen_at: instance.last_seen_at,
+        })
+        .collect();
     Ok(Json(Status {
+        instances,
         version: env!("CARGO_PKG_VERSION"),
         instance: engine.config().instance.clone(),
         started_at: state.inner.started_at,

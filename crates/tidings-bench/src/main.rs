@@ -5,10 +5,15 @@
 //! - `drain`: N queued `noop` runs; runs per second at a given concurrency.
 //! - `seed`: N schedules in a database, for measuring an idle `tidings serve`.
 //! - `api`: the REST API's list endpoints under load, with N schedules and M runs stored.
+//! - `airtable`: a full sync of about 5,000 records from the fake Airtable at 5 requests/s.
+//! - `csv-import`: a full sync of a large CSV file; rows per second, per phase and in all.
 //!
 //! Each prints one JSON object on stdout (progress on stderr).
 
 mod api;
+mod sample_data;
+mod sample_text;
+mod sync;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -75,6 +80,30 @@ enum Command {
         /// Seconds of load per path
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// A full sync from the fake Airtable at Airtable's 5 requests/s and 30 s penalty
+    Airtable {
+        #[command(flatten)]
+        db: Db,
+        /// Records in the fake; the source's filter (created in 2025) selects about 90 %
+        #[arg(long, default_value_t = 5_556)]
+        records: usize,
+        /// Serve every record, without the filter formula
+        #[arg(long)]
+        no_filter: bool,
+        /// Syncs (each with a fresh fake and store); the median is reported
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// A full sync of one CSV file of N generated rows: rows per second per phase and in all
+    CsvImport {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// Measurements; the median is reported
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
     },
     /// Creates N daily schedules (noop jobs) in the database at --database-url
     Seed {
@@ -444,6 +473,25 @@ async fn main() -> Result<()> {
                 },
             )
             .await?
+        }
+        Command::Airtable {
+            db,
+            records,
+            no_filter,
+            repeat,
+        } => {
+            sync::airtable(
+                &db,
+                sync::AirtableBench {
+                    records,
+                    no_filter,
+                    repeat,
+                },
+            )
+            .await?
+        }
+        Command::CsvImport { db, rows, repeat } => {
+            sync::csv_import(&db, sync::CsvBench { rows, repeat }).await?
         }
         Command::Seed {
             database_url,

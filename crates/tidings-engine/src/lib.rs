@@ -12,6 +12,7 @@
 //! Tests drive it deterministically: [`Engine::fire_due`] and [`Engine::work_once`] are single
 //! steps taken at the clock's current time, and [`Engine::subscribe`] yields named events.
 
+mod cluster;
 pub mod draft;
 mod events;
 mod fire;
@@ -59,6 +60,12 @@ pub struct EngineConfig {
     pub shutdown_grace: Duration,
     /// The shortest allowed time between two occurrences of a schedule.
     pub min_interval: SignedDuration,
+    /// The host this instance runs on, as it registers itself.
+    pub host: String,
+    /// The tidings version it runs.
+    pub version: String,
+    /// Ended runs older than this are deleted by maintenance; `None` keeps them all.
+    pub run_retention: Option<SignedDuration>,
 }
 
 impl Default for EngineConfig {
@@ -74,6 +81,9 @@ impl Default for EngineConfig {
             claim_batch: 100,
             shutdown_grace: Duration::from_secs(30),
             min_interval: SignedDuration::from_secs(1),
+            host: "localhost".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            run_retention: Some(SignedDuration::from_hours(30 * 24)),
         }
     }
 }
@@ -100,6 +110,9 @@ enum CancelReason {
 struct RunningJob {
     token: CancellationToken,
     reason: Arc<Mutex<Option<CancelReason>>>,
+    /// The job has returned and its completion is being recorded: its lease is still renewed
+    /// until then, so that a slow store does not get it rescued and run twice.
+    finished: bool,
 }
 
 impl RunningJob {
@@ -121,6 +134,8 @@ struct Inner {
     work_available: Notify,
     events: broadcast::Sender<EngineEvent>,
     running: Mutex<HashMap<RunId, RunningJob>>,
+    /// When the engine was made: this instance's start, as it registers itself.
+    started_at: jiff::Timestamp,
 }
 
 /// The scheduler engine. Cheap to clone; clones share everything.
@@ -137,8 +152,10 @@ impl Engine {
         config: EngineConfig,
     ) -> Engine {
         let (events, _) = broadcast::channel(4096);
+        let started_at = clock.now();
         Engine {
             inner: Arc::new(Inner {
+                started_at,
                 store,
                 clock,
                 registry,

@@ -33,13 +33,16 @@ const RESCUE_BATCH: u32 = 100;
 /// The background engine: await [`EngineHandle::stopped`] after cancelling its token.
 pub struct EngineHandle {
     tasks: JoinSet<()>,
+    engine: Engine,
 }
 
 impl EngineHandle {
     /// Waits until the engine has shut down: running jobs finished (or were returned to the
-    /// queue after the grace) and their completions recorded.
+    /// queue after the grace) and their completions recorded; then removes this instance from
+    /// the store's list.
     pub async fn stopped(mut self) {
         while self.tasks.join_next().await.is_some() {}
+        self.engine.deregister_instance().await;
     }
 }
 
@@ -47,15 +50,20 @@ pub(crate) fn start(engine: &Engine, shutdown: &CancellationToken) -> EngineHand
     let mut tasks = JoinSet::new();
     tasks.spawn(engine.clone().fire_loop(shutdown.clone()));
     tasks.spawn(engine.clone().worker_loop(shutdown.clone()));
-    tasks.spawn(engine.clone().heartbeat_loop(shutdown.clone()));
+    tasks.spawn(engine.clone().heartbeat_loop(shutdown.clone(), true));
     tasks.spawn(engine.clone().rescue_loop(shutdown.clone()));
+    tasks.spawn(engine.clone().changes_loop(shutdown.clone()));
     let startup = engine.clone();
     tasks.spawn(async move {
+        startup.register_instance().await;
         if let Err(error) = startup.enqueue_run_on_start().await {
             tracing::error!(%error, "could not queue the run_on_start schedules");
         }
     });
-    EngineHandle { tasks }
+    EngineHandle {
+        tasks,
+        engine: engine.clone(),
+    }
 }
 
 /// The result of one attempt, before it is recorded.
@@ -113,7 +121,7 @@ impl Engine {
             attempt: run.attempt,
         });
         let beats = CancellationToken::new();
-        let heartbeat = tokio::spawn(self.clone().heartbeat_loop(beats.clone()));
+        let heartbeat = tokio::spawn(self.clone().heartbeat_loop(beats.clone(), false));
         let engine = self.clone();
         let stopper = tokio::spawn(async move {
             stop.cancelled().await;
@@ -121,10 +129,12 @@ impl Engine {
         });
         let executed = self.execute(run).await;
         stopper.abort();
+        // Recorded while the lease is still renewed; then the heartbeat loop ends at once,
+        // the run being no longer registered as running.
+        let recorded = self.record(vec![executed]).await;
         beats.cancel();
-        // The loop ends at once: the job is no longer registered as running.
         let _ = heartbeat.await;
-        Ok(self.record(vec![executed]).await?.into_iter().next())
+        Ok(recorded?.into_iter().next())
     }
 
     /// Rescues runs whose lease expired at the clock's current time. One step of maintenance.
@@ -254,6 +264,7 @@ impl Engine {
                 RunningJob {
                     token: token.clone(),
                     reason: reason.clone(),
+                    finished: false,
                 },
             );
         if run.cancel_requested {
@@ -265,11 +276,16 @@ impl Engine {
         }
         let started = Instant::now();
         let outcome = self.attempt(&run, token, &reason).await;
-        self.inner
+        // Kept (and its lease renewed) until its completion is recorded: see `record`.
+        if let Some(job) = self
+            .inner
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&run.id);
+            .get_mut(&run.id)
+        {
+            job.finished = true;
+        }
         Executed {
             completion: RunCompletion {
                 run_id: run.id,
@@ -380,7 +396,22 @@ impl Engine {
     }
 
     /// Records finished attempts, retrying while the store is unavailable.
+    /// Records the completions of `executed`, then stops renewing their leases — also when the
+    /// store cannot be reached: the runs are then rescued once their leases expire.
     async fn record(&self, executed: Vec<Executed>) -> Result<Vec<Run>, StoreError> {
+        let recorded = self.record_completions(&executed).await;
+        let mut running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for done in &executed {
+            running.remove(&done.completion.run_id);
+        }
+        recorded
+    }
+
+    async fn record_completions(&self, executed: &[Executed]) -> Result<Vec<Run>, StoreError> {
         if executed.is_empty() {
             return Ok(Vec::new());
         }
@@ -403,7 +434,7 @@ impl Engine {
             tracing::warn!(run_id = %run_id, instance = %self.config().instance, "completion refused: this instance no longer holds the run's lease (it was rescued elsewhere)");
             self.emit(EngineEvent::CompletionRefused { run_id: *run_id });
         }
-        for done in &executed {
+        for done in executed {
             let Some(run) = recorded
                 .completed
                 .iter()
@@ -435,6 +466,15 @@ impl Engine {
             self.notify_work_available();
         }
         Ok(recorded.completed)
+    }
+
+    fn is_finished_locally(&self, id: RunId) -> bool {
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .is_none_or(|job| job.finished)
     }
 
     pub(crate) fn cancel_local(&self, id: RunId, reason: CancelReason) {
@@ -566,10 +606,13 @@ impl Engine {
     }
 
     /// Renews the leases of the runs this instance executes; cancels those lost or asked to
-    /// be cancelled.
-    async fn heartbeat_loop(self, shutdown: CancellationToken) {
+    /// be cancelled. With `announce`, also records that the instance is alive.
+    async fn heartbeat_loop(self, shutdown: CancellationToken, announce: bool) {
         let mut failures = 0_u32;
         loop {
+            if announce && !shutdown.is_cancelled() {
+                self.instance_seen().await;
+            }
             let mut wait = self.config().heartbeat;
             let runs = self.running_runs();
             if !runs.is_empty() {
@@ -586,6 +629,12 @@ impl Engine {
                     Ok(beat) => {
                         failures = 0;
                         for id in beat.lost {
+                            // A finished job's completion may have been recorded since the
+                            // heartbeat's list was made; if it was rescued instead, recording
+                            // refuses the completion and says so.
+                            if self.is_finished_locally(id) {
+                                continue;
+                            }
                             tracing::warn!(run_id = %id, "lease lost; stopping the job");
                             self.cancel_local(id, CancelReason::LeaseLost);
                         }
@@ -615,7 +664,13 @@ impl Engine {
 
     async fn rescue_loop(self, shutdown: CancellationToken) {
         let mut failures = 0_u32;
+        let mut prune = crate::cluster::PruneTimer::new();
         while !shutdown.is_cancelled() {
+            if prune.due()
+                && let Err(error) = self.prune().await
+            {
+                tracing::warn!(%error, "pruning old runs and dead instances failed; trying again later");
+            }
             let wait = match self.rescue_expired().await {
                 Ok(_) => {
                     failures = 0;

@@ -20,6 +20,8 @@ mod connect;
 mod error;
 mod feedback;
 mod fire;
+mod instances;
+mod listen;
 mod migrate;
 mod rows;
 mod runs;
@@ -38,13 +40,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, PgPool};
 use tidings_store::{
-    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Feedback, FeedbackId,
-    FeedbackListParams, FeedbackReplaceParams, FeedbackUpsertParams, FeedbackWritten, Page, Run,
-    RunCancelParams, RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued,
-    RunHeartbeat, RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule,
-    ScheduleCreateParams, ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey,
-    ScheduleListParams, ScheduleUpdateParams, SourceFile, SourceState, SourceStateParams, Store,
-    StoreError, StoreKind, StoreResult,
+    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, ChangeFeed, Feedback,
+    FeedbackId, FeedbackListParams, FeedbackReplaceParams, FeedbackUpsertParams, FeedbackWritten,
+    Instance, Page, Run, RunCancelParams, RunClaimParams, RunCompleted, RunCompletion,
+    RunEnqueueParams, RunEnqueued, RunHeartbeat, RunHeartbeatParams, RunId, RunListParams,
+    RunRescueParams, Schedule, ScheduleCreateParams, ScheduleFireDueParams, ScheduleFired,
+    ScheduleId, ScheduleKey, ScheduleListParams, ScheduleUpdateParams, SourceFile, SourceState,
+    SourceStateParams, Store, StoreError, StoreKind, StoreResult,
 };
 
 pub use crate::connect::PostgresOptions;
@@ -71,6 +73,14 @@ impl fmt::Debug for PostgresStore {
 }
 
 impl PostgresStore {
+    /// Tells the other instances that a schedule changed. The change is made and committed
+    /// already: a failure to tell is logged, and they notice at their next poll instead.
+    async fn schedules_changed(&self) {
+        if let Err(error) = listen::notify_schedules(&self.pool).await {
+            tracing::warn!(%error, "could not notify the other instances of a schedule change");
+        }
+    }
+
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`). With
     /// `options.schema`, creates that schema if it does not exist and makes it the only schema
     /// of every pooled connection. Does not migrate: call [`Store::migrate`].
@@ -142,7 +152,9 @@ impl Store for PostgresStore {
     }
 
     async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule> {
-        Ok(schedules::create(&self.pool, params).await?)
+        let schedule = schedules::create(&self.pool, params).await?;
+        self.schedules_changed().await;
+        Ok(schedule)
     }
 
     async fn schedule_get(&self, key: &ScheduleKey) -> StoreResult<Schedule> {
@@ -154,11 +166,15 @@ impl Store for PostgresStore {
     }
 
     async fn schedule_update(&self, params: ScheduleUpdateParams) -> StoreResult<Schedule> {
-        Ok(schedules::update(&self.pool, params).await?)
+        let schedule = schedules::update(&self.pool, params).await?;
+        self.schedules_changed().await;
+        Ok(schedule)
     }
 
     async fn schedule_delete(&self, id: ScheduleId, now: Timestamp) -> StoreResult<()> {
-        Ok(retrying(|| schedules::delete(&self.pool, id, now)).await?)
+        retrying(|| schedules::delete(&self.pool, id, now)).await?;
+        self.schedules_changed().await;
+        Ok(())
     }
 
     async fn schedule_next_due_at(&self) -> StoreResult<Option<Timestamp>> {
@@ -218,6 +234,35 @@ impl Store for PostgresStore {
 
     async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()> {
         Ok(runs::progress(&self.pool, id, progress).await?)
+    }
+
+    async fn changes(&self) -> StoreResult<Option<Box<dyn ChangeFeed>>> {
+        let feed = listen::feed(&self.pool).await?;
+        Ok(Some(Box::new(feed)))
+    }
+
+    async fn instance_register(&self, instance: Instance) -> StoreResult<()> {
+        Ok(instances::register(&self.pool, instance).await?)
+    }
+
+    async fn instance_seen(&self, id: &str, now: Timestamp) -> StoreResult<bool> {
+        Ok(instances::seen(&self.pool, id, now).await?)
+    }
+
+    async fn instance_list(&self) -> StoreResult<Vec<Instance>> {
+        Ok(instances::list(&self.pool).await?)
+    }
+
+    async fn instance_remove(&self, id: &str) -> StoreResult<()> {
+        Ok(instances::remove(&self.pool, id).await?)
+    }
+
+    async fn instance_prune(&self, seen_before: Timestamp) -> StoreResult<Vec<String>> {
+        Ok(instances::prune(&self.pool, seen_before).await?)
+    }
+
+    async fn run_prune(&self, finished_before: Timestamp, limit: u32) -> StoreResult<u64> {
+        Ok(instances::prune_runs(&self.pool, finished_before, limit).await?)
     }
 
     async fn api_key_create(&self, params: ApiKeyCreateParams) -> StoreResult<ApiKey> {

@@ -560,3 +560,69 @@ async fn deleting_schedules_while_claiming_and_completing_neither_deadlocks_nor_
     assert_eq!(row.get::<i64, _>("runs"), 200, "runs are kept");
     store.drop_schema().await.unwrap();
 }
+
+/// The next change a feed reports, within 10 s.
+async fn next_change(feed: &mut Box<dyn tidings_store::ChangeFeed>) -> tidings_store::StoreChange {
+    tokio::time::timeout(std::time::Duration::from_secs(10), feed.next())
+        .await
+        .expect("a change within 10 s")
+        .expect("the feed goes on")
+}
+
+/// Another instance's queued runs and schedule changes reach a feed; a store on another schema
+/// of the same database is not heard; after its connection is killed the feed says so, comes
+/// back by itself, and hears the next change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_feed_hears_other_instances_and_survives_a_lost_connection() {
+    use tidings_store::StoreChange;
+
+    let schema = unique_schema();
+    let listener = open(&schema, 2).await;
+    listener.migrate().await.unwrap();
+    let other = open(&schema, 2).await;
+    let elsewhere = fresh(2).await;
+    let mut feed = listener
+        .changes()
+        .await
+        .unwrap()
+        .expect("PostgreSQL has a feed");
+
+    enqueue(&elsewhere, adhoc("noop")).await;
+    let heard = tokio::time::timeout(std::time::Duration::from_millis(300), feed.next()).await;
+    assert!(heard.is_err(), "another schema's run was heard: {heard:?}");
+    enqueue(&other, adhoc("noop")).await;
+    assert_eq!(next_change(&mut feed).await, StoreChange::RunsQueued);
+    create(&other, spec("nightly"), Some(at(60))).await;
+    assert_eq!(next_change(&mut feed).await, StoreChange::SchedulesChanged);
+
+    // Kill the feed's connection from outside, as a PostgreSQL restart would.
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE query ILIKE 'LISTEN%' AND backend_type = 'client backend'
+               AND pid <> pg_backend_pid()
+               AND pid IN (SELECT pid FROM pg_stat_activity
+                           WHERE state = 'idle' AND query ILIKE '%\"tidings\"%')
+         ) AS t",
+    )
+    .fetch_one(&other.pool)
+    .await
+    .unwrap();
+    assert!(
+        killed >= 1,
+        "the feed's connection was found and terminated"
+    );
+    assert_eq!(next_change(&mut feed).await, StoreChange::Reconnected);
+    enqueue(&other, adhoc("noop")).await;
+    // Others' listeners (parallel tests) were killed too; this feed hears its own schema only.
+    loop {
+        match next_change(&mut feed).await {
+            StoreChange::RunsQueued => break,
+            StoreChange::Reconnected => {}
+            StoreChange::SchedulesChanged => panic!("no schedule changed"),
+        }
+    }
+    drop(feed);
+    elsewhere.drop_schema().await.unwrap();
+    other.drop_schema().await.unwrap();
+}

@@ -17,6 +17,7 @@ mod connect;
 mod error;
 mod feedback;
 mod fire;
+mod instances;
 mod lease;
 mod lock;
 mod migrate;
@@ -33,13 +34,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tidings_store::{
-    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, Feedback, FeedbackId,
-    FeedbackListParams, FeedbackReplaceParams, FeedbackUpsertParams, FeedbackWritten, Page, Run,
-    RunCancelParams, RunClaimParams, RunCompleted, RunCompletion, RunEnqueueParams, RunEnqueued,
-    RunHeartbeat, RunHeartbeatParams, RunId, RunListParams, RunRescueParams, Schedule,
-    ScheduleCreateParams, ScheduleFireDueParams, ScheduleFired, ScheduleId, ScheduleKey,
-    ScheduleListParams, ScheduleUpdateParams, SourceFile, SourceState, SourceStateParams, Store,
-    StoreKind, StoreResult,
+    ApiKey, ApiKeyCreateParams, ApiKeyId, AppliedMigration, Attempt, ChangeFeed, Feedback,
+    FeedbackId, FeedbackListParams, FeedbackReplaceParams, FeedbackUpsertParams, FeedbackWritten,
+    Instance, Page, Run, RunCancelParams, RunClaimParams, RunCompleted, RunCompletion,
+    RunEnqueueParams, RunEnqueued, RunHeartbeat, RunHeartbeatParams, RunId, RunListParams,
+    RunRescueParams, Schedule, ScheduleCreateParams, ScheduleFireDueParams, ScheduleFired,
+    ScheduleId, ScheduleKey, ScheduleListParams, ScheduleUpdateParams, SourceFile, SourceState,
+    SourceStateParams, Store, StoreKind, StoreResult,
 };
 
 pub use connect::SqliteOptions;
@@ -213,6 +214,34 @@ impl Store for SqliteStore {
 
     async fn run_progress(&self, id: RunId, progress: serde_json::Value) -> StoreResult<()> {
         runs::progress(self, id, progress).await
+    }
+
+    async fn changes(&self) -> StoreResult<Option<Box<dyn ChangeFeed>>> {
+        Ok(None)
+    }
+
+    async fn instance_register(&self, instance: Instance) -> StoreResult<()> {
+        instances::register(self, instance).await
+    }
+
+    async fn instance_seen(&self, id: &str, now: Timestamp) -> StoreResult<bool> {
+        instances::seen(self, id, now).await
+    }
+
+    async fn instance_list(&self) -> StoreResult<Vec<Instance>> {
+        instances::list(self).await
+    }
+
+    async fn instance_remove(&self, id: &str) -> StoreResult<()> {
+        instances::remove(self, id).await
+    }
+
+    async fn instance_prune(&self, seen_before: Timestamp) -> StoreResult<Vec<String>> {
+        instances::prune(self, seen_before).await
+    }
+
+    async fn run_prune(&self, finished_before: Timestamp, limit: u32) -> StoreResult<u64> {
+        instances::prune_runs(self, finished_before, limit).await
     }
 
     async fn api_key_create(&self, params: ApiKeyCreateParams) -> StoreResult<ApiKey> {

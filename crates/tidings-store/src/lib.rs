@@ -10,6 +10,7 @@
 mod api_key;
 mod error;
 mod feedback;
+mod instance;
 mod run;
 mod schedule;
 mod transition;
@@ -26,6 +27,7 @@ pub use feedback::{
     FeedbackReplaceParams, FeedbackSort, FeedbackSortKey, FeedbackUpsertParams, FeedbackWritten,
     SortOrder, SourceFile, SourceState, SourceStateParams, SyncMode,
 };
+pub use instance::Instance;
 pub use run::{Attempt, Run, RunId, RunOutcome};
 pub use schedule::{
     Schedule, ScheduleId, ScheduleKey, ScheduleName, ScheduleNameError, ScheduleOrigin,
@@ -245,6 +247,26 @@ pub struct RunRescueParams {
     pub limit: u32,
 }
 
+/// A change that another process (or this one) made, as a [`ChangeFeed`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreChange {
+    /// Runs were queued: idle workers should claim.
+    RunsQueued,
+    /// A schedule was created, changed or deleted: the firing timer should look again.
+    SchedulesChanged,
+    /// The feed's connection was lost and is being re-established: changes made meanwhile were
+    /// not reported, so look at everything again.
+    Reconnected,
+}
+
+/// Changes as they happen, for instances that would otherwise only notice them at their next
+/// poll.
+#[async_trait]
+pub trait ChangeFeed: Send {
+    /// The next change; waits for it. `None` when the feed has ended for good.
+    async fn next(&mut self) -> Option<StoreChange>;
+}
+
 /// The operations tidings needs from a database.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -261,6 +283,33 @@ pub trait Store: Send + Sync + 'static {
 
     /// One trivial round trip to the database (`SELECT 1`), for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// A feed of the changes made to the store by any process (PostgreSQL `LISTEN/NOTIFY`);
+    /// `None` when the store has none (SQLite, where one process does everything and knows).
+    async fn changes(&self) -> StoreResult<Option<Box<dyn ChangeFeed>>>;
+
+    /// Registers `instance` (or renews it, when its id is already there).
+    async fn instance_register(&self, instance: Instance) -> StoreResult<()>;
+
+    /// Records a heartbeat of instance `id` at `now`; false when it is not registered (it was
+    /// pruned as dead), so that it can register again.
+    async fn instance_seen(&self, id: &str, now: Timestamp) -> StoreResult<bool>;
+
+    /// The registered instances, oldest first.
+    async fn instance_list(&self) -> StoreResult<Vec<Instance>>;
+
+    /// Removes instance `id` (it stops cleanly). Nothing happens when it is not registered.
+    async fn instance_remove(&self, id: &str) -> StoreResult<()>;
+
+    /// Removes the instances last seen before `seen_before`, and returns their ids. Safe to run
+    /// from several instances at once.
+    async fn instance_prune(&self, seen_before: Timestamp) -> StoreResult<Vec<String>>;
+
+    /// Deletes up to `limit` ended runs (succeeded, failed, timed out, cancelled, skipped,
+    /// missed) that finished before `finished_before`, with their attempts, and returns how
+    /// many. A run with a webhook delivery still queued or running is kept. Safe to run from
+    /// several instances at once.
+    async fn run_prune(&self, finished_before: Timestamp, limit: u32) -> StoreResult<u64>;
 
     /// Creates a schedule. `Conflict` when the name is taken.
     async fn schedule_create(&self, params: ScheduleCreateParams) -> StoreResult<Schedule>;

@@ -285,6 +285,10 @@ macro_rules! conformance {
                 api_key_count_active_leaves_out_revoked_keys,
                 ping_answers,
             ],
+            instances: [
+                instances_register_seen_list_remove_and_prune,
+                run_prune_deletes_old_ended_runs_only,
+            ],
             feedback: [
                 feedback_replace_counts_inserted_updated_unchanged_and_deleted,
                 feedback_replace_leaves_other_sources_alone,

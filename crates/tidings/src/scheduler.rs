@@ -66,6 +66,15 @@ pub fn warn_if_webhooks_unsigned(config: &Config) {
     }
 }
 
+/// This machine's name, or "tidings" where it cannot be read.
+fn host_name() -> String {
+    std::fs::read_to_string(HOSTNAME_FILE)
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "tidings".to_owned())
+}
+
 /// Where the host name is read from; on other systems the instance is named "tidings".
 const HOSTNAME_FILE: &str = "/proc/sys/kernel/hostname";
 
@@ -73,11 +82,7 @@ const HOSTNAME_FILE: &str = "/proc/sys/kernel/hostname";
 /// the runs it executes, so that `tidings runs show` says which machine and process ran what.
 /// The random suffix tells apart two processes that reuse a pid (a restart in a container).
 pub fn instance_id() -> String {
-    let host = std::fs::read_to_string(HOSTNAME_FILE)
-        .ok()
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "tidings".to_owned());
+    let host = host_name();
     let pid = std::process::id();
     let suffix = RandomState::new().hash_one((&host, pid)) & 0xffff;
     format!("{host}-{pid}-{suffix:04x}")
@@ -98,6 +103,8 @@ pub fn engine_config(config: &Config, instance: String) -> EngineConfig {
         rescue_every: RESCUE_EVERY.min(lease),
         shutdown_grace: config.server.shutdown_grace,
         min_interval: signed(config.scheduler.min_interval),
+        host: host_name(),
+        run_retention: config.runs.retention.map(signed),
         ..EngineConfig::default()
     }
 }

@@ -12,6 +12,7 @@ pub mod complete;
 pub mod enqueue;
 pub mod feedback;
 pub mod fire;
+pub mod instances;
 pub mod lists;
 pub mod migrate;
 pub mod rescue;

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod cron;
+pub mod instances;
 pub mod keys;
 pub mod migrate;
 pub mod runs;
@@ -108,6 +109,9 @@ pub enum Command {
     /// Manage API keys in the store directly (no server needed)
     Keys(keys::KeysArgs),
 
+    /// List the `tidings serve` instances sharing the store
+    Instances(instances::InstancesArgs),
+
     /// Sync a source now, in the foreground, with a progress bar
     Sync(sync::SyncArgs),
 
@@ -142,6 +146,7 @@ impl Cli {
             Command::Runs(args) => args.run(&global, out).await,
             Command::Keys(args) => args.run(&global, out).await,
             Command::Sync(args) => args.run(&global, out).await,
+            Command::Instances(args) => args.run(&global, out).await,
             Command::Sources(args) => args.run(&global, out).await,
             Command::Config(command) => command.run(&global, out),
             Command::Cron(command) => command.run(out),

@@ -142,6 +142,8 @@ mod tests {
                 "log",
                 "log.format",
                 "log.level",
+                "runs",
+                "runs.retention",
                 "scheduler",
                 "scheduler.concurrency",
                 "scheduler.lease",

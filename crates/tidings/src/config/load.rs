@@ -138,6 +138,7 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigErrors> {
         log: reader.section("log"),
         scheduler: reader.section("scheduler"),
         webhooks: reader.section("webhooks"),
+        runs: reader.section("runs"),
         cache: reader.section("cache"),
         sources: BTreeMap::new(),
         schedules: Vec::new(),

@@ -48,6 +48,7 @@ pub struct Config {
     pub log: LogConfig,
     pub scheduler: SchedulerConfig,
     pub webhooks: WebhooksConfig,
+    pub runs: RunsConfig,
     pub cache: CacheConfig,
     /// `[sources.NAME]`: where feedback comes from, each synced by the `sync` job kind.
     /// Printed only when there are some; `keys.rs` knows the key either way.
@@ -93,6 +94,24 @@ impl SourceConfig {
                 }
                 text
             }
+        }
+    }
+}
+
+/// `[runs]`: the run history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunsConfig {
+    /// Ended runs older than this are deleted by maintenance (once a minute, in batches, by
+    /// whichever instances run it); `"unlimited"` keeps them all. 30 days by default.
+    #[serde(with = "duration::or_unlimited")]
+    pub retention: Option<Duration>,
+}
+
+impl Default for RunsConfig {
+    fn default() -> Self {
+        RunsConfig {
+            retention: Some(Duration::from_secs(30 * 24 * 3600)),
         }
     }
 }

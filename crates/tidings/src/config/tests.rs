@@ -109,6 +109,9 @@ min_interval = "1s"
 
 [webhooks]
 
+[runs]
+retention = "720h"
+
 [cache]
 stale_after = "72h"
 "#

@@ -8,6 +8,7 @@
 // (clippy.toml's `allow-unwrap-in-tests` covers only `#[test]` functions).
 #![allow(clippy::unwrap_used)]
 
+mod cluster;
 mod config_check;
 mod cron;
 mod keys;
