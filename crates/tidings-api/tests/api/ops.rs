@@ -54,8 +54,36 @@ async fn status_says_what_the_instance_is_doing(app: TestApp) {
     );
     assert_eq!(status["queue_depth"], 1);
     assert_eq!(status["running"], json!([]));
+    assert_eq!(status["instances"], json!([]), "the engine was not started");
 
+    // Another instance registered, and this one: both listed, this one marked.
     let since: Timestamp = START.parse().unwrap();
+    let store = app.engine.store();
+    store
+        .instance_register(tidings_store::Instance {
+            id: "elsewhere-1".to_owned(),
+            host: "other-host".to_owned(),
+            pid: 7,
+            version: "0.1.0".to_owned(),
+            started_at: since - jiff::SignedDuration::from_hours(1),
+            last_seen_at: since,
+        })
+        .await
+        .unwrap();
+    store
+        .instance_register(app.engine.instance())
+        .await
+        .unwrap();
+    let status = app.status().await.json(200);
+    let instances: Vec<(&str, bool)> = status["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap(), i["this"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(instances, [("elsewhere-1", false), ("api-test", true)]);
+    assert_eq!(status["instances"][0]["host"], "other-host");
+
     app.state.set_scheduler(SchedulerState::Running { since });
     let status = app.status().await.json(200);
     assert_eq!(

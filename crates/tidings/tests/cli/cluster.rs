@@ -810,3 +810,54 @@ fn instances_reconnect_after_postgres_terminates_their_connections() {
         "an outage of moments, well within the misfire grace, lost occurrences"
     );
 }
+
+/// `tidings instances list` shows every running instance on the database, with its host and pid;
+/// one stopped cleanly leaves the list at once; one killed stays until the others prune it.
+#[test]
+fn instances_list_shows_the_live_instances() {
+    let _turn = take_turn();
+    let db = TestDb::new(Backend::Postgres);
+    let first = Instance::start(&db, &db.url);
+    let second = Instance::start(&db, &db.url);
+    let listed = wait_until("both instances registered", || {
+        let listed = db.json(&["instances", "list"]);
+        (listed.as_array().unwrap().len() == 2).then_some(listed)
+    });
+    let ids: HashSet<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|instance| instance["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, HashSet::from([first.id.as_str(), second.id.as_str()]));
+    for instance in listed.as_array().unwrap() {
+        assert_eq!(instance["pid"].as_u64().unwrap() as u32, {
+            let id = instance["id"].as_str().unwrap();
+            if id == first.id {
+                first.server.child.id()
+            } else {
+                second.server.child.id()
+            }
+        });
+        assert!(instance["last_seen_at"].is_string(), "{instance}");
+    }
+    let table = db.ok(&["instances", "list"]);
+    assert!(table.starts_with("ID "), "{table}");
+    assert!(
+        table.contains(&first.id) && table.contains(&second.id),
+        "{table}"
+    );
+
+    let second_id = second.id.clone();
+    stop_all(vec![second]);
+    let listed = db.json(&["instances", "list"]);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|instance| instance["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [first.id.as_str()], "{second_id} removed itself");
+    stop_all(vec![first]);
+    assert_eq!(db.json(&["instances", "list"]), serde_json::json!([]));
+}
