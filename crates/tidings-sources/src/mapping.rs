@@ -276,6 +276,12 @@ impl ResolvedMapping {
         let status = cells.read(Column::Status, text);
         let value = cells.read(Column::Value, cell::number);
         let problems = cells.problems;
+        let (sentiment_label, sentiment_score) = sentiment(
+            sentiment_label,
+            sentiment_score,
+            title.as_deref(),
+            body.as_deref(),
+        );
 
         match external_id {
             Some(external_id) if problems.is_empty() => Ok(FeedbackRecord {
@@ -297,6 +303,40 @@ impl ResolvedMapping {
                 raw: Value::Object(row),
             }),
             _ => Err(problems),
+        }
+    }
+}
+
+/// The record's sentiment: the source's own when it has a label or a score (a score alone
+/// gets the label VADER's thresholds give it), otherwise computed once here from the title and
+/// body by the lexicon analyser (`tidings-sentiment`); none for a record without text.
+fn sentiment(
+    label: Option<String>,
+    score: Option<f64>,
+    title: Option<&str>,
+    body: Option<&str>,
+) -> (Option<String>, Option<f64>) {
+    use tidings_sentiment::{Analyzer, Label};
+    match (label, score) {
+        (Some(label), score) => (Some(label), score),
+        (None, Some(score)) => (
+            Some(Label::from_score(score).as_str().to_owned()),
+            Some(score),
+        ),
+        (None, None) => {
+            let text = match (title, body) {
+                (Some(title), Some(body)) => format!("{title}. {body}"),
+                (Some(text), None) | (None, Some(text)) => text.to_owned(),
+                (None, None) => return (None, None),
+            };
+            if text.trim().is_empty() {
+                return (None, None);
+            }
+            let computed = Analyzer::shared().analyze(&text);
+            (
+                Some(computed.label.as_str().to_owned()),
+                Some(computed.score),
+            )
         }
     }
 }
@@ -401,6 +441,30 @@ fn match_key(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn sentiment_is_the_sources_when_given_and_computed_from_the_text_otherwise() {
+        // The source's label wins, with or without a score.
+        assert_eq!(
+            sentiment(Some("negative".to_owned()), None, None, Some("Great!")),
+            (Some("negative".to_owned()), None)
+        );
+        // A score alone gets its label.
+        assert_eq!(
+            sentiment(None, Some(0.6), None, Some("meh")),
+            (Some("positive".to_owned()), Some(0.6))
+        );
+        // Neither: computed from title and body.
+        let (label, score) = sentiment(None, None, Some("Late"), Some("Not good at all."));
+        assert_eq!(label.as_deref(), Some("negative"));
+        assert!(score.is_some_and(|s| s < -0.05), "{score:?}");
+        let (label, _) = sentiment(None, None, None, Some("Love it, thank you 👍"));
+        assert_eq!(label.as_deref(), Some("positive"));
+        // No text, no sentiment.
+        assert_eq!(sentiment(None, None, None, Some("  ")), (None, None));
+        assert_eq!(sentiment(None, None, None, None), (None, None));
+    }
+
     use serde_json::json;
 
     use super::*;
