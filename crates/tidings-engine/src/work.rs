@@ -55,7 +55,6 @@ pub(crate) fn start(engine: &Engine, shutdown: &CancellationToken) -> EngineHand
     tasks.spawn(engine.clone().changes_loop(shutdown.clone()));
     let startup = engine.clone();
     tasks.spawn(async move {
-        startup.register_instance().await;
         if let Err(error) = startup.enqueue_run_on_start().await {
             tracing::error!(%error, "could not queue the run_on_start schedules");
         }
@@ -609,10 +608,15 @@ impl Engine {
     /// be cancelled. With `announce`, also records that the instance is alive.
     async fn heartbeat_loop(self, shutdown: CancellationToken, announce: bool) {
         let mut failures = 0_u32;
+        if announce {
+            self.register_instance().await;
+        }
+        let mut first = true;
         loop {
-            if announce && !shutdown.is_cancelled() {
+            if announce && !first && !shutdown.is_cancelled() {
                 self.instance_seen().await;
             }
+            first = false;
             let mut wait = self.config().heartbeat;
             let runs = self.running_runs();
             if !runs.is_empty() {

@@ -76,6 +76,12 @@ min_interval = "1s"
 
 [webhooks]
 secret = "[redacted]"
+
+[runs]
+retention = "720h"
+
+[cache]
+stale_after = "72h"
 "#
     );
 }

@@ -97,20 +97,16 @@ fn serve_stops_cleanly_on_sigint_and_logs_json_lines() {
         .iter()
         .position(|m| m.starts_with(&format!("listening on http://{addr} ")))
         .unwrap_or_else(|| panic!("no listening line: {messages:#?}"));
-    assert_eq!(
-        messages[..4],
-        [
-            "applied migration 0001 init",
-            "applied migration 0002 api keys",
-            "applied migration 0003 webhooks",
-            "applied migration 0004 feedback"
-        ],
-        "{messages:#?}"
-    );
+    let applied: Vec<String> = super::migrate::migrations(Backend::Sqlite)
+        .iter()
+        .map(|name| format!("applied migration {name}"))
+        .collect();
+    let count = applied.len();
+    assert_eq!(messages[..count], applied, "{messages:#?}");
     // The first start makes an admin key; the log names it but never shows it.
-    assert_eq!(listening, 5, "{messages:#?}");
+    assert_eq!(listening, count + 1, "{messages:#?}");
     assert!(
-        messages[4].starts_with("created the first API key `admin` (role admin, prefix "),
+        messages[count].starts_with("created the first API key `admin` (role admin, prefix "),
         "{messages:#?}"
     );
     assert!(
