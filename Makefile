@@ -34,6 +34,7 @@ bench: ## Run the benchmarks of BENCHMARKS.md (minutes; PostgreSQL at PG_URL)
 	./target/release/tidings-bench fire --backend postgres --postgres-url $(PG_URL) --concurrency 500
 	./target/release/tidings-bench drain --backend sqlite --runs 50000 --concurrency 10
 	./target/release/tidings-bench drain --backend postgres --postgres-url $(PG_URL) --runs 50000 --concurrency 10
+	PG_URL=$(PG_URL) crates/tidings-bench/scripts/cluster.sh 3
 	./target/release/tidings-bench api --backend sqlite
 	./target/release/tidings-bench api --backend postgres --postgres-url $(PG_URL)
 	./target/release/tidings-bench airtable --backend sqlite

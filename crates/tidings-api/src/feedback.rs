@@ -19,11 +19,10 @@ use axum::routing::get;
 use jiff::Timestamp;
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
-use sha2::{Digest, Sha256};
 use tidings_engine::FieldError;
 use tidings_store::{
     FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackSort,
-    SortOrder, StoreError,
+    RawJson, SortOrder, StoreError,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -280,7 +279,7 @@ pub struct FeedbackItem<'a> {
     pub value: Option<f64>,
     /// Every field of the original, by its source's field names.
     #[schema(value_type = Object)]
-    pub raw: &'a serde_json::Value,
+    pub raw: &'a RawJson,
     /// When tidings first stored it.
     pub first_seen_at: Timestamp,
     /// When a sync last changed it.
@@ -564,17 +563,13 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
-/// The strong validator of `body`: the first 128 bits of its SHA-256, quoted.
+/// The strong validator of `body`: its 128-bit XXH3 hash, quoted. A cache validator, not a
+/// security boundary: it only has to change when the body does (a collision by chance among
+/// 2^128 values is out of reach), and a client that forged a matching tag would only be told
+/// that a body it already claims to have is current. SHA-256, used before, was 6 % of the time
+/// spent serving `GET /api/feedback`; XXH3 is a non-cryptographic hash made for speed.
 pub(crate) fn etag_of(body: &[u8]) -> String {
-    use std::fmt::Write;
-    let digest = Sha256::digest(body);
-    let mut tag = String::with_capacity(34);
-    tag.push('"');
-    for byte in &digest[..16] {
-        let _ = write!(tag, "{byte:02x}");
-    }
-    tag.push('"');
-    tag
+    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(body))
 }
 
 /// Whether `If-None-Match` names `etag` (or is `*`); weak comparison, as RFC 9110 asks.

@@ -9,6 +9,7 @@
 //! | `/api/sources…`, `/api/cache…` | `sources` |
 //! | `/api/schedules…` | `schedules` |
 //! | `/api/runs…` | `runs` |
+//! | `/api/stats…` | `stats` |
 //! | `/api/cron/preview` | `cron` |
 //! | `/api/keys…` (admin) | `keys_api` |
 //! | `/api/status`, `/healthz`, `/readyz`, `/metrics` | `ops` |
@@ -26,6 +27,7 @@ pub mod runs;
 pub mod schedules;
 pub mod sources;
 mod state;
+pub mod stats;
 pub mod views;
 
 use axum::Router;
@@ -64,6 +66,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "sources", description = "The configured sources, their cache's freshness, and syncing them now"),
         (name = "schedules", description = "Named triggers that queue runs of a job kind"),
         (name = "runs", description = "Executions of jobs: history, detail, cancel, ad-hoc runs"),
+        (name = "stats", description = "Pre-computed dashboard statistics per group and period, served from the latest snapshot"),
         (name = "cron", description = "The cron dialect: what an expression means and when it fires"),
         (name = "keys", description = "API keys (admin)"),
         (name = "operations", description = "Health, readiness, metrics and status"),
@@ -95,6 +98,7 @@ fn documented() -> (Router<ApiState>, Router<ApiState>, OpenApiDoc) {
         .merge(sources::routes())
         .merge(schedules::routes())
         .merge(runs::routes())
+        .merge(stats::routes())
         .merge(cron::routes())
         .merge(keys_api::routes())
         .merge(ops::status_routes())

@@ -12,6 +12,7 @@ use tidings_engine::draft::DraftDefaults;
 use utoipa::ToSchema;
 
 use crate::auth::KeyCache;
+use crate::stats::StatsCache;
 
 /// The API's settings; [`ApiConfig::default`] is what `tidings serve` uses without
 /// configuration.
@@ -96,6 +97,8 @@ pub(crate) struct Inner {
     pub(crate) scheduler: RwLock<SchedulerState>,
     pub(crate) metrics: Option<PrometheusHandle>,
     pub(crate) keys: KeyCache,
+    /// `/api/stats`' copy of the current statistics snapshot.
+    pub(crate) stats: StatsCache,
 }
 
 impl ApiState {
@@ -122,8 +125,15 @@ impl ApiState {
                 scheduler: RwLock::new(SchedulerState::Starting),
                 metrics,
                 keys,
+                stats: StatsCache::new(),
             }),
         }
+    }
+
+    /// How often the `aggregate` schedule refreshes the statistics (default 15 minutes):
+    /// `/api/stats` calls a snapshot older than twice this `stale`.
+    pub fn set_stats_refresh_interval(&self, interval: Duration) {
+        self.inner.stats.set_refresh_interval(interval);
     }
 
     pub fn engine(&self) -> &Engine {

@@ -150,7 +150,7 @@ async fn enqueue_runs(store: &Arc<dyn Store>, count: u32, schedules: u32) -> Res
 }
 
 /// `connections` clients sending `GET path` back to back for `time`.
-async fn load(
+pub(crate) async fn load(
     addr: std::net::SocketAddr,
     path: &str,
     key: &str,
@@ -199,7 +199,7 @@ async fn load(
 }
 
 /// Reads one response with a `Content-Length` body; returns its status.
-async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16> {
+pub(crate) async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16> {
     buffer.clear();
     let mut chunk = vec![0u8; 16 * 1024];
     let header_end = loop {
@@ -237,6 +237,6 @@ async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u
     Ok(status)
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -7,10 +7,16 @@
 //! - `api`: the REST API's list endpoints under load, with N schedules and M runs stored.
 //! - `airtable`: a full sync of about 5,000 records from the fake Airtable at 5 requests/s.
 //! - `csv-import`: a full sync of a large CSV file; rows per second, per phase and in all.
+//! - `aggregate`: the statistics refresh over N records in G groups; wall time, peak RSS, and
+//!   the per-grouping SQL alternative timed beside it.
+//! - `cluster-drain`, `enqueue`, `pickup`, `cluster-fire`: real `tidings serve` processes on one
+//!   PostgreSQL database (see `cluster.rs`).
 //!
 //! Each prints one JSON object on stdout (progress on stderr).
 
+mod aggregate;
 mod api;
+mod cluster;
 mod sample_data;
 mod sample_text;
 mod sync;
@@ -104,6 +110,58 @@ enum Command {
         /// Measurements; the median is reported
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+    },
+    /// The `aggregate` statistics refresh over N records in G groups: wall time and peak RSS
+    Aggregate {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        #[arg(long, default_value_t = 100)]
+        groups: usize,
+        /// Refreshes; the median is reported
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Seconds of GET /api/stats load per path afterwards (0: none)
+        #[arg(long, default_value_t = 5)]
+        api_seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+    },
+    /// N queued noop runs drained by I `tidings serve` processes on one PostgreSQL database
+    ClusterDrain {
+        #[command(flatten)]
+        cluster: cluster::ClusterArgs,
+        #[arg(long, default_value_t = 50_000)]
+        runs: u32,
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
+    },
+    /// POST /api/runs against one `tidings serve` on PostgreSQL: 1 client, then C
+    Enqueue {
+        #[command(flatten)]
+        cluster: cluster::ClusterArgs,
+        /// Requests per phase
+        #[arg(long, default_value_t = 5_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+    /// POST /api/runs on instance A → started_at, claimed by idle instance B (LISTEN/NOTIFY)
+    Pickup {
+        #[command(flatten)]
+        cluster: cluster::ClusterArgs,
+        #[arg(long, default_value_t = 500)]
+        runs: usize,
+    },
+    /// N schedules due in the same second, I `tidings serve` processes on one PostgreSQL database
+    ClusterFire {
+        #[command(flatten)]
+        cluster: cluster::ClusterArgs,
+        #[arg(long, default_value_t = 10_000)]
+        schedules: u32,
+        #[arg(long, default_value_t = 3)]
+        instances: usize,
     },
     /// Creates N daily schedules (noop jobs) in the database at --database-url
     Seed {
@@ -493,6 +551,42 @@ async fn main() -> Result<()> {
         Command::CsvImport { db, rows, repeat } => {
             sync::csv_import(&db, sync::CsvBench { rows, repeat }).await?
         }
+        Command::Aggregate {
+            db,
+            records,
+            groups,
+            repeat,
+            api_seconds,
+            connections,
+        } => {
+            aggregate::aggregate(
+                &db,
+                aggregate::AggregateBench {
+                    records,
+                    groups,
+                    repeat,
+                    api_seconds,
+                    connections,
+                },
+            )
+            .await?
+        }
+        Command::ClusterDrain {
+            cluster,
+            runs,
+            instances,
+        } => cluster::drain(&cluster, runs, instances).await?,
+        Command::Enqueue {
+            cluster,
+            requests,
+            clients,
+        } => cluster::enqueue(&cluster, requests, clients).await?,
+        Command::Pickup { cluster, runs } => cluster::pickup(&cluster, runs).await?,
+        Command::ClusterFire {
+            cluster,
+            schedules,
+            instances,
+        } => cluster::fire(&cluster, schedules, instances).await?,
         Command::Seed {
             database_url,
             schedules,

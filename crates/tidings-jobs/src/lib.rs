@@ -3,11 +3,13 @@
 //! - [`noop`]: does nothing, optionally for a while (tests and benchmarks);
 //! - [`http`]: calls a URL and judges the answer;
 //! - [`webhook`]: delivers a finished run to its schedule's `callback_url`, signed;
-//! - [`sync`]: brings a configured source's feedback into the store.
+//! - [`sync`]: brings a configured source's feedback into the store;
+//! - [`aggregate`]: pre-computes the dashboard statistics snapshot.
 //!
 //! [`register_builtin`] adds all but `sync` to a [`JobRegistry`]; `sync` needs the configured
 //! sources, so the binary registers a [`SyncJob`] made from them.
 
+pub mod aggregate;
 mod environment;
 mod fields;
 pub mod http;
@@ -17,6 +19,7 @@ pub mod webhook;
 
 use tidings_engine::JobRegistry;
 
+pub use crate::aggregate::{AggregateJob, AggregateParams, AggregateSettings};
 pub use crate::environment::{Environment, ProcessEnvironment};
 pub use crate::http::{HttpJob, HttpParams};
 pub use crate::noop::{NoopJob, NoopParams};
@@ -32,6 +35,7 @@ pub use crate::webhook::{WebhookJob, WebhookParams, WebhookSettings, verify_sign
 pub fn register_builtin(registry: &mut JobRegistry, webhooks: WebhookSettings) {
     registry
         .register(NoopJob)
+        .register(AggregateJob::new(AggregateSettings::default()))
         .register(HttpJob::new())
         .register(WebhookJob::new(webhooks));
 }

@@ -346,13 +346,21 @@ impl SyncRun {
     ) -> Result<AirtableListing, JobError> {
         let (tx, mut rx) = tokio::sync::watch::channel(ListProgress::default());
         let progress = self.ctx.progress.clone();
+        // At most one report every 200 ms. The throttle's sleep ends as soon as the listing
+        // does, so the job waits only for the last report (if not made yet), never for the
+        // throttle, before it writes.
+        let listed_all = tokio_util::sync::CancellationToken::new();
+        let listing_ended = listed_all.clone();
         let reporter = tokio::spawn(async move {
             let mut last = None;
             while rx.changed().await.is_ok() {
                 let now = rx.borrow_and_update().clone();
                 progress.report(listing_progress(&now)).await;
                 last = Some(now);
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                    () = listing_ended.cancelled() => break,
+                }
             }
             let now = rx.borrow().clone();
             if last.as_ref() != Some(&now) {
@@ -366,6 +374,7 @@ impl SyncRun {
             .list(source, token, query, &self.ctx.cancel, &mut on_progress)
             .await;
         drop(tx);
+        listed_all.cancel();
         let _ = reporter.await;
         listed.map_err(|error| match error {
             AirtableError::Cancelled => JobError::Cancel(format!(

@@ -300,7 +300,7 @@ impl ResolvedMapping {
                 tags,
                 status,
                 value,
-                raw: Value::Object(row),
+                raw: Value::Object(row).into(),
             }),
             _ => Err(problems),
         }
@@ -607,7 +607,7 @@ mod tests {
                 tags: vec!["ux".to_owned(), "speed".to_owned()],
                 status: Some("new".to_owned()),
                 value: Some(120.0),
-                raw: source,
+                raw: source.into(),
             }
         );
     }

@@ -159,7 +159,7 @@ async fn upsert_chunk(
          SELECT $1, r.*, $19, $19
          FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
                      $8::text[], $9::float8[], $10::text[], $11::float8[], $12::text[],
-                     $13::text[], $14::jsonb[], $15::text[], $16::float8[], $17::jsonb[],
+                     $13::text[], $14::jsonb[], $15::text[], $16::float8[], $17::text[]::json[],
                      $18::text[]) AS r
          ON CONFLICT (source, external_id) DO UPDATE SET
              created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
@@ -187,7 +187,12 @@ async fn upsert_chunk(
     .bind(column(chunk, |r| serde_json::Value::from(r.tags.clone())))
     .bind(text(|r| &r.status))
     .bind(column(chunk, |r| r.value))
-    .bind(column(chunk, |r| r.raw.clone()))
+    .bind(
+        chunk
+            .iter()
+            .map(|(record, _)| record.raw.as_str())
+            .collect::<Vec<&str>>(),
+    )
     .bind(
         chunk
             .iter()

@@ -26,6 +26,7 @@ mod migrate;
 mod rows;
 mod runs;
 mod schedules;
+mod snapshots;
 mod sources;
 mod stats;
 mod webhook;
@@ -346,5 +347,30 @@ impl Store for PostgresStore {
 
     async fn source_file_record(&self, file: SourceFile) -> StoreResult<()> {
         Ok(sources::file_record(&self.pool, &file).await?)
+    }
+
+    async fn feedback_stats_scan(
+        &self,
+        params: tidings_store::FeedbackStatsScanParams,
+        sink: &mut (dyn FnMut(tidings_store::FeedbackStatsItem) + Send),
+    ) -> StoreResult<tidings_store::FeedbackStatsScanned> {
+        Ok(snapshots::scan(&self.pool, params, sink).await?)
+    }
+
+    async fn stats_snapshot_write(
+        &self,
+        params: tidings_store::StatsSnapshotWriteParams,
+    ) -> StoreResult<tidings_store::StatsSnapshotMeta> {
+        Ok(retrying(|| snapshots::write(&self.pool, &params)).await?)
+    }
+
+    async fn stats_snapshot_current_id(
+        &self,
+    ) -> StoreResult<Option<tidings_store::StatsSnapshotId>> {
+        Ok(snapshots::current_id(&self.pool).await?)
+    }
+
+    async fn stats_snapshot_current(&self) -> StoreResult<Option<tidings_store::StatsSnapshot>> {
+        Ok(snapshots::current(&self.pool).await?)
     }
 }

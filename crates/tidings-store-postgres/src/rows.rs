@@ -8,8 +8,8 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger, Trigger};
 use tidings_store::{
-    Attempt, Feedback, FeedbackId, FeedbackRecord, Run, RunId, Schedule, ScheduleId, ScheduleName,
-    ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState,
+    Attempt, Feedback, FeedbackId, FeedbackRecord, RawJson, Run, RunId, Schedule, ScheduleId,
+    ScheduleName, ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState,
 };
 
 use crate::error::{Error, Result};
@@ -50,6 +50,14 @@ fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &str) -> Result<T> 
         .try_get::<Json<T>, _>(column)
         .map_err(|e| Error::corrupt(format!("column {column}: {e}")))?;
     Ok(value)
+}
+
+/// A JSON column as its text, checked but not parsed into a `Value`.
+fn raw_json(row: &PgRow, column: &str) -> Result<RawJson> {
+    let Json(raw) = row
+        .try_get::<Json<Box<serde_json::value::RawValue>>, _>(column)
+        .map_err(|e| Error::corrupt(format!("column {column}: {e}")))?;
+    Ok(RawJson::from(raw))
 }
 
 pub(crate) fn schedule(row: &PgRow) -> Result<Schedule> {
@@ -206,7 +214,7 @@ pub(crate) fn feedback(row: &PgRow) -> Result<Feedback> {
             tags: json::<Vec<String>>(row, "tags")?,
             status: row.try_get("status")?,
             value: row.try_get("value")?,
-            raw: row.try_get("raw")?,
+            raw: raw_json(row, "raw")?,
         },
         first_seen_at: instant("first_seen_at", row.try_get("first_seen_at")?)?,
         synced_at: instant("synced_at", row.try_get("synced_at")?)?,

@@ -194,7 +194,10 @@ async fn migrate_applies_once_into_the_schema() {
             (1, "init"),
             (2, "api keys"),
             (3, "webhooks"),
-            (4, "feedback")
+            (4, "feedback"),
+            (5, "instances"),
+            (6, "feedback raw json"),
+            (7, "stats")
         ]
     );
     assert_eq!(applied, PostgresStore::migrations());
@@ -217,11 +220,15 @@ async fn migrate_applies_once_into_the_schema() {
             "_sqlx_migrations",
             "api_keys",
             "feedback",
+            "instances",
             "run_attempts",
             "runs",
             "schedules",
             "source_files",
-            "source_state"
+            "source_state",
+            "stats_current",
+            "stats_rows",
+            "stats_snapshots"
         ]
     );
     store.drop_schema().await.unwrap();

@@ -2,7 +2,9 @@
 //!
 //! A write reads the source's `(external_id, content_hash)` pairs inside its `BEGIN IMMEDIATE`
 //! transaction, decides in Rust what is new, changed, unchanged or gone, and writes only the
-//! new and changed rows, in multi-row `INSERT … ON CONFLICT` statements of [`CHUNK`] rows.
+//! new and changed rows, in multi-row statements of [`CHUNK`] rows: `INSERT OR FAIL` for the
+//! new ones, `INSERT … ON CONFLICT DO UPDATE` for the changed ones. A write of many records
+//! gets a larger page cache for its transaction ([`BULK_ROWS`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +23,15 @@ use crate::rows::{self, ms, to_json};
 /// Rows per statement: 20 parameters each, well under SQLite's 32,766.
 const CHUNK: usize = 500;
 
+/// From this many records a write gets a larger page cache for its transaction.
+const BULK_ROWS: usize = 5_000;
+
+/// The page cache of such a write (negative: in KiB): 64 MiB rather than SQLite's 2 MB, which
+/// a large transaction outgrows, spilling dirty pages to the WAL and reading index pages back
+/// while it inserts. Set for that transaction only, then the cache is shrunk back, so an idle
+/// server does not keep the memory.
+const BULK_CACHE_SIZE: &str = "PRAGMA cache_size = -65536";
+
 /// What a write does with the records it is not given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Vanished {
@@ -35,7 +46,6 @@ struct Encoded {
     record: FeedbackRecord,
     hash: String,
     tags: String,
-    raw: String,
 }
 
 /// Encodes the records, refusing a set that names one `external_id` twice.
@@ -52,7 +62,6 @@ fn encode(source: &str, records: Vec<FeedbackRecord>) -> StoreResult<Vec<Encoded
         encoded.push(Encoded {
             hash: record.content_hash(),
             tags: to_json(&record.tags)?,
-            raw: to_json(&record.raw)?,
             record,
         });
     }
@@ -69,15 +78,56 @@ pub(crate) async fn write(
 ) -> StoreResult<FeedbackWritten> {
     let encoded = encode(source, records)?;
     let mut tx = store.begin_write().await?;
-    let existing = existing(&mut tx, source, &encoded, vanished).await?;
+    let cache_size = if encoded.len() >= BULK_ROWS {
+        let current: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query(BULK_CACHE_SIZE)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        Some(current)
+    } else {
+        None
+    };
+    let committed = match write_in(&mut tx, source, &encoded, now, vanished).await {
+        Ok(written) => tx.commit().await.map(|()| written).map_err(db_error),
+        Err(error) => {
+            let _ = tx.rollback().await;
+            Err(error)
+        }
+    };
+    if let Some(size) = cache_size {
+        // The cache back to its size (an integer read from SQLite: nothing to inject), and its
+        // memory back to the allocator.
+        let sql = format!("PRAGMA cache_size = {size}; PRAGMA shrink_memory");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&store.writer)
+            .await
+            .map_err(db_error)?;
+    }
+    committed
+}
+
+/// The body of [`write`], inside its transaction.
+async fn write_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    source: &str,
+    encoded: &[Encoded],
+    now: Timestamp,
+    vanished: Vanished,
+) -> StoreResult<FeedbackWritten> {
+    let existing = existing(tx, source, encoded, vanished).await?;
 
     let mut written = FeedbackWritten::default();
+    let mut new = Vec::new();
     let mut changed = Vec::new();
-    for record in &encoded {
+    for record in encoded {
         match existing.get(&record.record.external_id) {
             None => {
                 written.inserted += 1;
-                changed.push(record);
+                new.push(record);
             }
             Some((_, hash)) if *hash == record.hash => written.unchanged += 1,
             Some(_) => {
@@ -86,8 +136,11 @@ pub(crate) async fn write(
             }
         }
     }
+    for chunk in new.chunks(CHUNK) {
+        upsert_chunk(tx, source, chunk, now, Conflict::Fail).await?;
+    }
     for chunk in changed.chunks(CHUNK) {
-        upsert_chunk(&mut tx, source, chunk, now).await?;
+        upsert_chunk(tx, source, chunk, now, Conflict::Update).await?;
     }
     if vanished == Vanished::Delete {
         let given: HashSet<&str> = encoded
@@ -106,11 +159,10 @@ pub(crate) async fn write(
                 ids.push_bind(*id);
             }
             query.push(")");
-            query.build().execute(&mut *tx).await.map_err(db_error)?;
+            query.build().execute(&mut **tx).await.map_err(db_error)?;
         }
         written.deleted = gone.len() as u64;
     }
-    tx.commit().await.map_err(db_error)?;
     Ok(written)
 }
 
@@ -162,41 +214,64 @@ async fn existing(
     Ok(found)
 }
 
-/// Inserts new records and rewrites changed ones; `first_seen_at` is kept on a rewrite.
+/// What an `INSERT` of [`upsert_chunk`] does with a row already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conflict {
+    /// Records the transaction found missing: a conflict cannot happen, and any failed
+    /// constraint fails the statement and so the write. `OR FAIL` rather than the default
+    /// `ABORT` spares SQLite a statement journal (a copy of every page the statement changes,
+    /// written to a temporary file so that the statement alone can be undone): the whole
+    /// transaction is rolled back on an error anyway.
+    Fail,
+    /// Records changed: the stored row is rewritten.
+    Update,
+}
+
+/// Inserts new records or rewrites changed ones; `first_seen_at` is kept on a rewrite.
 async fn upsert_chunk(
     tx: &mut Transaction<'static, Sqlite>,
     source: &str,
     chunk: &[&Encoded],
     now: Timestamp,
+    conflict: Conflict,
 ) -> StoreResult<()> {
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO feedback (source, external_id, created_at, updated_at, customer_name,
+    let mut query = QueryBuilder::<Sqlite>::new(match conflict {
+        Conflict::Fail => "INSERT OR FAIL INTO feedback ",
+        Conflict::Update => "INSERT INTO feedback ",
+    });
+    query.push(
+        "(source, external_id, created_at, updated_at, customer_name,
              customer_email, channel, group_name, rating, sentiment_label, sentiment_score, title,
              body, tags, status, value, raw, content_hash, first_seen_at, synced_at) ",
     );
+    // Borrowed, not cloned: SQLite copies each value as it is bound.
     query.push_values(chunk, |mut row, encoded| {
         let record = &encoded.record;
-        row.push_bind(source.to_owned())
-            .push_bind(record.external_id.clone())
+        row.push_bind(source)
+            .push_bind(record.external_id.as_str())
             .push_bind(record.created_at.map(ms))
             .push_bind(record.updated_at.map(ms))
-            .push_bind(record.customer_name.clone())
-            .push_bind(record.customer_email.clone())
-            .push_bind(record.channel.clone())
-            .push_bind(record.group.clone())
+            .push_bind(record.customer_name.as_deref())
+            .push_bind(record.customer_email.as_deref())
+            .push_bind(record.channel.as_deref())
+            .push_bind(record.group.as_deref())
             .push_bind(record.rating)
-            .push_bind(record.sentiment_label.clone())
+            .push_bind(record.sentiment_label.as_deref())
             .push_bind(record.sentiment_score)
-            .push_bind(record.title.clone())
-            .push_bind(record.body.clone())
-            .push_bind(encoded.tags.clone())
-            .push_bind(record.status.clone())
+            .push_bind(record.title.as_deref())
+            .push_bind(record.body.as_deref())
+            .push_bind(encoded.tags.as_str())
+            .push_bind(record.status.as_deref())
             .push_bind(record.value)
-            .push_bind(encoded.raw.clone())
-            .push_bind(encoded.hash.clone())
+            .push_bind(record.raw.as_str())
+            .push_bind(encoded.hash.as_str())
             .push_bind(ms(now))
             .push_bind(ms(now));
     });
+    if conflict == Conflict::Fail {
+        query.build().execute(&mut **tx).await.map_err(db_error)?;
+        return Ok(());
+    }
     query.push(
         " ON CONFLICT (source, external_id) DO UPDATE SET
              created_at = excluded.created_at, updated_at = excluded.updated_at,

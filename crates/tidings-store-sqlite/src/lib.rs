@@ -25,6 +25,7 @@ mod page;
 mod rows;
 mod runs;
 mod schedules;
+mod snapshots;
 mod sources;
 mod webhook;
 
@@ -316,6 +317,31 @@ impl Store for SqliteStore {
     async fn source_file_record(&self, file: SourceFile) -> StoreResult<()> {
         sources::file_record(self, file).await
     }
+
+    async fn feedback_stats_scan(
+        &self,
+        params: tidings_store::FeedbackStatsScanParams,
+        sink: &mut (dyn FnMut(tidings_store::FeedbackStatsItem) + Send),
+    ) -> StoreResult<tidings_store::FeedbackStatsScanned> {
+        snapshots::scan(self, params, sink).await
+    }
+
+    async fn stats_snapshot_write(
+        &self,
+        params: tidings_store::StatsSnapshotWriteParams,
+    ) -> StoreResult<tidings_store::StatsSnapshotMeta> {
+        snapshots::write(self, params).await
+    }
+
+    async fn stats_snapshot_current_id(
+        &self,
+    ) -> StoreResult<Option<tidings_store::StatsSnapshotId>> {
+        snapshots::current_id(self).await
+    }
+
+    async fn stats_snapshot_current(&self) -> StoreResult<Option<tidings_store::StatsSnapshot>> {
+        snapshots::current(self).await
+    }
 }
 
 #[cfg(test)]
@@ -380,7 +406,9 @@ mod tests {
                 (1, "init"),
                 (2, "api keys"),
                 (3, "webhooks"),
-                (4, "feedback")
+                (4, "feedback"),
+                (5, "instances"),
+                (7, "stats")
             ]
         );
         assert_eq!(applied, SqliteStore::migrations());

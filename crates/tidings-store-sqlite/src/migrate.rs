@@ -126,7 +126,12 @@ mod tests {
                 .iter()
                 .map(|m| (m.version, m.description.as_str()))
                 .collect::<Vec<_>>(),
-            [(3, "webhooks"), (4, "feedback")]
+            [
+                (3, "webhooks"),
+                (4, "feedback"),
+                (5, "instances"),
+                (7, "stats")
+            ]
         );
 
         let kept = store.run_get(RunId(1)).await.unwrap();

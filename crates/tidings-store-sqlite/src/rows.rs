@@ -7,9 +7,9 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger, Trigger};
 use tidings_store::{
-    Attempt, Feedback, FeedbackId, FeedbackRecord, Run, RunId, Schedule, ScheduleId, ScheduleName,
-    ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState, StoreError,
-    StoreResult,
+    Attempt, Feedback, FeedbackId, FeedbackRecord, RawJson, Run, RunId, Schedule, ScheduleId,
+    ScheduleName, ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState,
+    StoreError, StoreResult,
 };
 
 use crate::error::{corrupt, db_error};
@@ -204,7 +204,7 @@ pub(crate) fn feedback(row: &SqliteRow) -> StoreResult<Feedback> {
             tags: json(row, "tags")?,
             status: get(row, "status")?,
             value: get(row, "value")?,
-            raw: json(row, "raw")?,
+            raw: RawJson::from_text(get(row, "raw")?).map_err(|e| corrupt("raw", e))?,
         },
         first_seen_at: instant(row, "first_seen_at")?,
         synced_at: instant(row, "synced_at")?,

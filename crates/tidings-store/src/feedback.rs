@@ -49,7 +49,73 @@ pub struct FeedbackRecord {
     /// A number the source attaches (order value, seats…).
     pub value: Option<f64>,
     /// Every field of the original, by its source's field names.
-    pub raw: serde_json::Value,
+    pub raw: RawJson,
+}
+
+/// A JSON value kept as its text: what the stores read back is written into API answers as it
+/// is, never parsed into a [`serde_json::Value`] and serialised again. Made from a `Value` it is
+/// compact with the keys of its objects sorted (serde_json's map), so equal values give equal
+/// text and [`FeedbackRecord::content_hash`] does not depend on the order a source lists its
+/// fields in. Read back from a store its text may be spaced or ordered differently (PostgreSQL's
+/// `jsonb`); equality compares the values, not the text.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// Checks that `text` is JSON, and keeps it as it is.
+    pub fn from_text(text: String) -> Result<RawJson, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(RawJson)
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The value, parsed (for tests and the rare reader that looks inside).
+    pub fn to_value(&self) -> serde_json::Value {
+        // The text was checked when the `RawJson` was made.
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl From<Box<serde_json::value::RawValue>> for RawJson {
+    fn from(raw: Box<serde_json::value::RawValue>) -> RawJson {
+        RawJson(raw)
+    }
+}
+
+impl From<serde_json::Value> for RawJson {
+    fn from(value: serde_json::Value) -> RawJson {
+        RawJson::from(&value)
+    }
+}
+
+impl From<&serde_json::Value> for RawJson {
+    fn from(value: &serde_json::Value) -> RawJson {
+        // A `Value` always serialises, and its text is JSON.
+        let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+        RawJson::from_text(text).unwrap_or_else(|_| RawJson(Box::default()))
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.as_str() == other.as_str() || self.to_value() == other.to_value()
+    }
+}
+
+impl PartialEq<serde_json::Value> for RawJson {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        self.to_value() == *other
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A cached record: what the source gave, and tidings' bookkeeping.
@@ -335,7 +401,7 @@ mod tests {
             tags: vec!["a".to_owned()],
             status: None,
             value: None,
-            raw: serde_json::json!({ "b": 1, "a": 2 }),
+            raw: serde_json::json!({ "b": 1, "a": 2 }).into(),
         }
     }
 
@@ -348,7 +414,9 @@ mod tests {
         changed.body = Some("Great!".to_owned());
         assert_ne!(one.content_hash(), changed.content_hash());
         let reordered = FeedbackRecord {
-            raw: serde_json::from_str(r#"{"a":2,"b":1}"#).unwrap(),
+            raw: serde_json::from_str::<serde_json::Value>(r#"{"a":2,"b":1}"#)
+                .unwrap()
+                .into(),
             ..one.clone()
         };
         assert_eq!(one.content_hash(), reordered.content_hash());

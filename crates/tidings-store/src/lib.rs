@@ -13,6 +13,7 @@ mod feedback;
 mod instance;
 mod run;
 mod schedule;
+mod stats;
 mod transition;
 mod webhook;
 
@@ -25,13 +26,18 @@ pub use error::StoreError;
 pub use feedback::{
     FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackRecord,
     FeedbackReplaceParams, FeedbackSort, FeedbackSortKey, FeedbackUpsertParams, FeedbackWritten,
-    SortOrder, SourceFile, SourceState, SourceStateParams, SyncMode,
+    RawJson, SortOrder, SourceFile, SourceState, SourceStateParams, SyncMode,
 };
 pub use instance::Instance;
 pub use run::{Attempt, Run, RunId, RunOutcome};
 pub use schedule::{
     Schedule, ScheduleId, ScheduleKey, ScheduleName, ScheduleNameError, ScheduleOrigin,
     SchedulePolicy, ScheduleSpec, ScheduleStats,
+};
+pub use stats::{
+    FeedbackStatsItem, FeedbackStatsScanParams, FeedbackStatsScanned, GroupStats, RatingStats,
+    SentimentShares, SentimentStats, StatsGroupError, StatsGrouping, StatsPeriod, StatsRow,
+    StatsSnapshot, StatsSnapshotId, StatsSnapshotMeta, StatsSnapshotWriteParams, TagCount,
 };
 pub use transition::RunTransition;
 pub use webhook::{WEBHOOK_KIND, WEBHOOK_RETRY, WEBHOOK_TIMEOUT, WebhookDelivery};
@@ -436,4 +442,28 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records (or replaces the record of) an imported file.
     async fn source_file_record(&self, file: SourceFile) -> StoreResult<()>;
+
+    // Dashboard statistics
+
+    /// Streams the statistics columns of the records created in the params' window to `sink`,
+    /// in no particular order, in one read (one statement), and counts the records without
+    /// `created_at`.
+    async fn feedback_stats_scan(
+        &self,
+        params: FeedbackStatsScanParams,
+        sink: &mut (dyn FnMut(FeedbackStatsItem) + Send),
+    ) -> StoreResult<FeedbackStatsScanned>;
+
+    /// Writes a statistics snapshot and makes it the current one, deleting the previous one,
+    /// all in one transaction: readers see the previous snapshot or this one, never a mix.
+    async fn stats_snapshot_write(
+        &self,
+        params: StatsSnapshotWriteParams,
+    ) -> StoreResult<StatsSnapshotMeta>;
+
+    /// The current snapshot's id: one indexed row, cheap enough to ask on every request.
+    async fn stats_snapshot_current_id(&self) -> StoreResult<Option<StatsSnapshotId>>;
+
+    /// The current snapshot, metadata and rows, read consistently.
+    async fn stats_snapshot_current(&self) -> StoreResult<Option<StatsSnapshot>>;
 }

@@ -303,6 +303,11 @@ macro_rules! conformance {
                 source_state_watermark_only_moves_forward,
                 source_file_record_round_trips_and_replaces,
             ],
+            stats: [
+                stats_scan_streams_the_window_and_counts_records_without_created_at,
+                stats_snapshot_write_then_current_round_trips_and_replaces_the_previous,
+                stats_snapshot_swap_is_atomic_under_concurrent_reads,
+            ],
         }
     };
     (@areas $backend:expr; $($area:ident: [$($case:ident),* $(,)?]),* $(,)?) => {

@@ -48,6 +48,8 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/schedules/{id}/run"),
     ("GET", "/api/schedules/{id}/history"),
     ("GET", "/api/schedules/{id}/preview"),
+    ("GET", "/api/stats"),
+    ("GET", "/api/stats/groups"),
     ("POST", "/api/cron/preview"),
     ("GET", "/api/runs"),
     ("POST", "/api/runs"),
@@ -713,6 +715,18 @@ impl TestApp {
 
     pub(crate) async fn readyz(&self) -> Answer {
         self.call("GET", "/readyz", "/readyz", None).await
+    }
+
+    /// `GET /api/stats?query`.
+    pub(crate) async fn stats(&self, query: &str) -> Answer {
+        let path = with_query("/api/stats", query);
+        self.call("GET", "/api/stats", &path, None).await
+    }
+
+    /// `GET /api/stats/groups?query`.
+    pub(crate) async fn stats_groups(&self, query: &str) -> Answer {
+        let path = with_query("/api/stats/groups", query);
+        self.call("GET", "/api/stats/groups", &path, None).await
     }
 
     pub(crate) async fn metrics(&self) -> Answer {

@@ -23,3 +23,4 @@ mod ops;
 mod runs;
 mod schedules;
 mod sources;
+mod stats;

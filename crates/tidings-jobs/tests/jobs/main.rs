@@ -6,6 +6,7 @@
 // allow-unwrap-in-tests does not reach: a failed setup is a failed test, and `unwrap` says so.
 #![allow(clippy::unwrap_used)]
 
+mod aggregate;
 mod http;
 mod noop;
 mod params;
@@ -64,5 +65,5 @@ async fn run_job(
 
 #[test]
 fn register_builtin_adds_every_kind() {
-    assert_eq!(builtin().kinds(), ["http", "noop", "webhook"]);
+    assert_eq!(builtin().kinds(), ["aggregate", "http", "noop", "webhook"]);
 }

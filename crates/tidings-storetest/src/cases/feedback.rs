@@ -32,7 +32,7 @@ fn record(external_id: &str) -> FeedbackRecord {
         tags: Vec::new(),
         status: None,
         value: None,
-        raw: serde_json::json!({ "id": external_id }),
+        raw: serde_json::json!({ "id": external_id }).into(),
     }
 }
 
@@ -54,7 +54,8 @@ fn full_record(external_id: &str) -> FeedbackRecord {
         tags: vec!["staff".to_owned(), "praise".to_owned()],
         status: Some("new".to_owned()),
         value: Some(129.9),
-        raw: serde_json::json!({ "Name": "Ada", "Rating": 4.5, "Tags": ["staff", "praise"] }),
+        raw: serde_json::json!({ "Name": "Ada", "Rating": 4.5, "Tags": ["staff", "praise"] })
+            .into(),
     }
 }
 

@@ -17,4 +17,5 @@ pub mod lists;
 pub mod migrate;
 pub mod rescue;
 pub mod schedules;
+pub mod stats;
 pub mod webhooks;
