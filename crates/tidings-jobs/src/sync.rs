@@ -111,6 +111,8 @@ pub struct SyncJob {
     airtable: Result<AirtableClient, String>,
     /// Where tokens are read: the process's environment, unless [`SyncJob::with_environment`].
     environment: Option<Arc<BTreeMap<String, String>>>,
+    /// The schedule run after each successful sync (the statistics' refresh), if any.
+    then_run: Option<String>,
 }
 
 impl SyncJob {
@@ -130,6 +132,62 @@ impl SyncJob {
             sources: Arc::new(sources),
             airtable: AirtableClient::new(settings).map_err(|error| error.to_string()),
             environment: None,
+            then_run: None,
+        }
+    }
+
+    /// After each successful sync, queues a run of the schedule named `schedule` (as `tidings
+    /// schedules run` would: nothing is queued while one of its runs is already queued or
+    /// running, up to its `max_instances`), so that what depends on the records — the
+    /// statistics — follows at once. A schedule of that name that does not exist is ignored.
+    pub fn then_run(mut self, schedule: impl Into<String>) -> SyncJob {
+        self.then_run = Some(schedule.into());
+        self
+    }
+
+    async fn queue_follow_up(&self, ctx: &JobContext) {
+        let Some(name) = &self.then_run else {
+            return;
+        };
+        let Ok(name) = tidings_store::ScheduleName::parse(name) else {
+            return;
+        };
+        let schedule = match ctx
+            .store
+            .schedule_get(&tidings_store::ScheduleKey::Name(name))
+            .await
+        {
+            Ok(schedule) if schedule.enabled => schedule,
+            Ok(_) | Err(StoreError::NotFound { .. }) => return,
+            Err(error) => {
+                tracing::warn!(%error, "could not look up the schedule to run after the sync");
+                return;
+            }
+        };
+        let now = ctx.now();
+        let queued = ctx
+            .store
+            .run_enqueue(tidings_store::RunEnqueueParams {
+                schedule_id: Some(schedule.id),
+                kind: schedule.kind.clone(),
+                params: schedule.params.clone(),
+                trigger: tidings_core::RunTrigger::Manual,
+                retry: schedule.policy.retry,
+                timeout: schedule.policy.timeout,
+                run_after: now,
+                now,
+                max_instances: Some(schedule.policy.fire.max_instances),
+                parent_run_id: None,
+            })
+            .await;
+        match queued {
+            Ok(tidings_store::RunEnqueued::Queued(run)) => {
+                tracing::info!(schedule = %schedule.name, run_id = %run.id, "queued after the sync");
+            }
+            Ok(tidings_store::RunEnqueued::AtCapacity(_)) => {}
+            Err(error) => {
+                tracing::warn!(%error, schedule = %schedule.name, "could not queue the run that follows the sync");
+            }
         }
     }
 
@@ -203,7 +261,9 @@ impl TypedJob for SyncJob {
             }
         }
         sync.record_state().await?;
-        Ok(sync.summary(started.elapsed().as_secs_f64()))
+        let summary = sync.summary(started.elapsed().as_secs_f64());
+        self.queue_follow_up(&sync.ctx).await;
+        Ok(summary)
     }
 }
 

@@ -101,6 +101,7 @@ impl App {
             crate::draft::defaults(&config.scheduler),
             tidings_api::install_metrics(),
         );
+        api.set_stats_refresh_interval(config.stats.refresh_every);
         let reconciled = match reconcile::declared_schedules(&engine, &config).await {
             Ok(_) => reconcile::source_schedules(&engine, &config)
                 .await
@@ -438,6 +439,7 @@ mod tests {
             loop {
                 if let Ok(tidings_engine::EngineEvent::Finished { run }) = events.recv().await
                     && run.state == tidings_core::RunState::Succeeded
+                    && run.kind == "noop"
                 {
                     return run;
                 }

@@ -215,6 +215,9 @@ pub struct SourceSchedules {
     pub first_syncs: Vec<String>,
 }
 
+/// Creates the default `stats:refresh` schedule (the `aggregate` job every `[stats]
+/// refresh_every`, and at start) when sources are configured, unless the configuration
+/// declares an `aggregate` schedule.
 /// Gives each Airtable source that no configured schedule syncs its default schedules
 /// (`sync:NAME`, `sync:NAME:full`, origin `default`), creating only those missing by name: a
 /// default schedule edited or disabled over the API or the command line stays as it was made.
@@ -257,8 +260,30 @@ pub async fn source_schedules(
             queue_first_sync(engine, name, full_schedule.as_ref(), &mut done).await?;
         }
     }
+    let declared = config
+        .schedules
+        .iter()
+        .any(|schedule| schedule.draft_kind() == Some("aggregate"));
+    // Statistics are of the feedback: without a source there is nothing to compute.
+    if !declared && !config.sources.is_empty() {
+        let draft = ScheduleDraft {
+            name: Some(STATS_SCHEDULE.to_owned()),
+            description: Some(
+                "recompute the statistics that /api/stats serves (every [stats] refresh_every)"
+                    .to_owned(),
+            ),
+            interval: Some(tidings_core::duration::format(config.stats.refresh_every)),
+            kind: Some("aggregate".to_owned()),
+            run_on_start: Some(true),
+            ..ScheduleDraft::default()
+        };
+        ensure_default_draft(engine, &defaults, draft, &mut done).await?;
+    }
     Ok(done)
 }
+
+/// The default schedule of the `aggregate` job, unless the configuration declares one.
+pub const STATS_SCHEDULE: &str = "stats:refresh";
 
 /// Whether a schedule of `kind` with `params` syncs the source `name`.
 fn syncs(kind: Option<&str>, params: Option<&serde_json::Value>, name: &str) -> bool {
@@ -278,14 +303,6 @@ async fn ensure_default(
     description: &str,
     done: &mut SourceSchedules,
 ) -> Result<Option<Schedule>, StoreError> {
-    let key = ScheduleKey::Name(
-        ScheduleName::parse(name).map_err(|error| StoreError::Internal(error.to_string()))?,
-    );
-    match engine.store().schedule_get(&key).await {
-        Ok(schedule) => return Ok(Some(schedule)),
-        Err(StoreError::NotFound { .. }) => {}
-        Err(error) => return Err(error),
-    }
     let draft = ScheduleDraft {
         name: Some(name.to_owned()),
         description: Some(description.to_owned()),
@@ -295,6 +312,26 @@ async fn ensure_default(
         params: Some(params),
         ..ScheduleDraft::default()
     };
+    ensure_default_draft(engine, defaults, draft, done).await
+}
+
+/// Creates the schedule `draft` describes (origin `default`) unless one of its name exists.
+async fn ensure_default_draft(
+    engine: &Engine,
+    defaults: &DraftDefaults,
+    draft: ScheduleDraft,
+    done: &mut SourceSchedules,
+) -> Result<Option<Schedule>, StoreError> {
+    let name = draft.name.clone().unwrap_or_default();
+    let key = ScheduleKey::Name(
+        ScheduleName::parse(&name).map_err(|error| StoreError::Internal(error.to_string()))?,
+    );
+    match engine.store().schedule_get(&key).await {
+        Ok(schedule) => return Ok(Some(schedule)),
+        Err(StoreError::NotFound { .. }) => {}
+        Err(error) => return Err(error),
+    }
+    let description = draft.description.clone().unwrap_or_default();
     let spec = match draft.to_spec(None, None, defaults, engine.clock().now()) {
         Ok(spec) => spec,
         Err(problems) => {
@@ -310,7 +347,7 @@ async fn ensure_default(
                 "created default schedule `{name}` (id {}): {description}; edit or disable it like any schedule",
                 schedule.id
             );
-            done.created.push(name.to_owned());
+            done.created.push(name);
             Ok(Some(schedule))
         }
         Err(EngineError::Invalid(problems)) => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tidings_core::SystemClock;
 use tidings_engine::{Engine, EngineConfig, JobRegistry};
-use tidings_jobs::{SourceDef, SyncJob, WebhookSettings};
+use tidings_jobs::{AggregateJob, AggregateSettings, SourceDef, SyncJob, WebhookSettings};
 use tidings_store::Store;
 
 use crate::config::{Config, SourceConfig};
@@ -28,7 +28,12 @@ fn registry_with(
 ) -> JobRegistry {
     let mut registry = JobRegistry::new();
     tidings_jobs::register_builtin(&mut registry, webhooks);
-    let sources = sources
+    registry.register(SyncJob::new(source_defs(sources)));
+    registry
+}
+
+fn source_defs(sources: &BTreeMap<String, SourceConfig>) -> BTreeMap<String, SourceDef> {
+    sources
         .iter()
         .map(|(name, source)| {
             let def = match source {
@@ -37,9 +42,15 @@ fn registry_with(
             };
             (name.clone(), def)
         })
-        .collect();
-    registry.register(SyncJob::new(sources));
-    registry
+        .collect()
+}
+
+/// The `aggregate` kind with the configured zone (registering it again replaces the default).
+fn register_aggregate(registry: &mut JobRegistry, config: &Config) {
+    registry.register(AggregateJob::new(AggregateSettings {
+        zone: config.stats.timezone.clone(),
+        ..AggregateSettings::default()
+    }));
 }
 
 /// How webhook deliveries are signed: with `webhooks.secret`, if set.
@@ -112,10 +123,17 @@ pub fn engine_config(config: &Config, instance: String) -> EngineConfig {
 /// An engine on `store` with every built-in job kind (webhooks signed as `[webhooks]` says)
 /// and the system clock.
 pub fn engine(store: Arc<dyn Store>, config: &Config, instance: String) -> Engine {
+    let mut registry = registry_with(webhook_settings(config), &config.sources);
+    register_aggregate(&mut registry, config);
+    if config.stats.refresh_after_sync {
+        let sync =
+            SyncJob::new(source_defs(&config.sources)).then_run(crate::reconcile::STATS_SCHEDULE);
+        registry.register(sync);
+    }
     Engine::new(
         store,
         Arc::new(SystemClock),
-        registry_with(webhook_settings(config), &config.sources),
+        registry,
         engine_config(config, instance),
     )
 }

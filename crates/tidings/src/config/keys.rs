@@ -159,6 +159,10 @@ mod tests {
                 "server.request_timeout",
                 "server.shutdown_grace",
                 "sources",
+                "stats",
+                "stats.refresh_after_sync",
+                "stats.refresh_every",
+                "stats.timezone",
                 "webhooks",
                 "webhooks.secret",
             ]

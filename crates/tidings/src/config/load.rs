@@ -140,6 +140,7 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigErrors> {
         webhooks: reader.section("webhooks"),
         runs: reader.section("runs"),
         cache: reader.section("cache"),
+        stats: reader.section("stats"),
         sources: BTreeMap::new(),
         schedules: Vec::new(),
     };
@@ -291,6 +292,9 @@ fn check_limits(config: &Config, merged: &Figment, problems: &mut Vec<ConfigErro
             "cache.default_source",
             &format!("names no configured source `{name}`; {known}"),
         );
+    }
+    if config.stats.refresh_every < std::time::Duration::from_secs(60) {
+        refuse("stats.refresh_every", "must be at least 1m");
     }
     if config.cache.stale_after.is_zero() {
         refuse("cache.stale_after", "must be longer than 0s");

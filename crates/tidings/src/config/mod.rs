@@ -50,6 +50,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub runs: RunsConfig,
     pub cache: CacheConfig,
+    pub stats: StatsConfig,
     /// `[sources.NAME]`: where feedback comes from, each synced by the `sync` job kind.
     /// Printed only when there are some; `keys.rs` knows the key either way.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -112,6 +113,30 @@ impl Default for RunsConfig {
     fn default() -> Self {
         RunsConfig {
             retention: Some(Duration::from_secs(30 * 24 * 3600)),
+        }
+    }
+}
+
+/// `[stats]`: the pre-computed statistics (`GET /api/stats`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StatsConfig {
+    /// How often the default `stats:refresh` schedule recomputes the snapshot; a snapshot
+    /// older than twice this is reported `stale`.
+    #[serde(with = "duration")]
+    pub refresh_every: Duration,
+    /// The zone of the calendar periods (`today`, `week`, `month`).
+    pub timezone: Zone,
+    /// Recompute after each successful sync of a source, so that new feedback shows at once.
+    pub refresh_after_sync: bool,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            refresh_every: Duration::from_secs(15 * 60),
+            timezone: Zone::utc(),
+            refresh_after_sync: true,
         }
     }
 }

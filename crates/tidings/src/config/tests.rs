@@ -114,6 +114,11 @@ retention = "720h"
 
 [cache]
 stale_after = "72h"
+
+[stats]
+refresh_every = "15m"
+timezone = "UTC"
+refresh_after_sync = true
 "#
     );
 }

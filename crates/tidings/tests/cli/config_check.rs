@@ -82,6 +82,11 @@ retention = "720h"
 
 [cache]
 stale_after = "72h"
+
+[stats]
+refresh_every = "15m"
+timezone = "UTC"
+refresh_after_sync = true
 "#
     );
 }
@@ -220,7 +225,7 @@ fn check_reports_bad_declared_schedules_with_their_index_and_name() {
             "error: schedules[2] (ping).interval: invalid interval `500ms`: use whole seconds, such as 1s, 90s or 15m \
              (from ./tidings.toml)",
             "error: schedules[2] (ping).kind: invalid params for job kind `nope`: unknown job kind `nope`; known kinds: \
-             http, noop, sync, webhook (from ./tidings.toml)",
+             aggregate, http, noop, sync, webhook (from ./tidings.toml)",
         ]
     );
 }

@@ -291,7 +291,7 @@ fn invalid_schedules_exit_2_with_every_field_error() {
     );
     assert_eq!(
         refused(&["--cron", "* * * * *", "--kind", "nope"]),
-        "error: --kind: invalid params for job kind `nope`: unknown job kind `nope`; known kinds: http, noop, sync, webhook\n"
+        "error: --kind: invalid params for job kind `nope`: unknown job kind `nope`; known kinds: aggregate, http, noop, sync, webhook\n"
     );
     assert_eq!(
         refused(&["--cron", "* * * * *", "--kind", "http"]),
