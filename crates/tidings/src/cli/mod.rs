@@ -17,6 +17,7 @@ pub mod schedules;
 pub mod serve;
 mod session;
 pub mod sources;
+pub mod stats;
 pub mod sync;
 mod text;
 
@@ -118,6 +119,9 @@ pub enum Command {
     /// List the configured sources and the state of their cache
     Sources(sources::SourcesArgs),
 
+    /// Show the latest statistics snapshot: per group, channel or source, for a period
+    Stats(stats::StatsArgs),
+
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -148,6 +152,7 @@ impl Cli {
             Command::Sync(args) => args.run(&global, out).await,
             Command::Instances(args) => args.run(&global, out).await,
             Command::Sources(args) => args.run(&global, out).await,
+            Command::Stats(args) => args.run(&global, out).await,
             Command::Config(command) => command.run(&global, out),
             Command::Cron(command) => command.run(out),
         }

@@ -219,6 +219,22 @@ fn serve_creates_the_default_schedules_and_the_first_full_sync() {
         );
     }
 
+    // The statistics were computed at start and after the sync: `tidings stats` shows them.
+    let stats = db.json(&["stats", "--period", "30d"]);
+    assert!(stats["snapshot"]["computed_at"].is_string(), "{stats}");
+    let rows = stats["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.last().unwrap()["group"],
+        Value::Null,
+        "the all row is last"
+    );
+    let table = db.ok(&["stats", "--period", "30d"]);
+    assert!(
+        table.starts_with("statistics per group over 30d, as of "),
+        "{table}"
+    );
+    assert!(table.contains("(all)"), "{table}");
+
     // Edited by the user, then a restart: kept as edited, and no second first sync.
     db.ok(&["schedules", "update", "sync:fb", "--cron", "30 8 * * 1-5"]);
     let mut server = serve(&db);
