@@ -57,6 +57,12 @@ pub struct CsvSource {
     /// refused; 0.01 by default, 0 refuses any bad row.
     #[serde(default = "default_max_bad_fraction")]
     pub max_bad_fraction: f64,
+    /// Moves every record's `created_at` and `updated_at` by the same amount, so that the
+    /// file's latest timestamp falls on the file's modification time: for sample data that
+    /// should look recent wherever and whenever it is checked out. Off by default; `raw` keeps
+    /// the dates as written.
+    #[serde(default)]
+    pub shift_dates_to_mtime: bool,
 }
 
 /// One file of a source as listed: what identifies this version of it.
@@ -176,6 +182,7 @@ impl CsvSource {
             mapping: FieldMapping::default(),
             zone: Zone::utc(),
             max_bad_fraction: default_max_bad_fraction(),
+            shift_dates_to_mtime: false,
         }
     }
 
@@ -281,6 +288,9 @@ impl CsvSource {
                 max_bad_fraction: self.max_bad_fraction,
                 bad_rows: import.bad_rows,
             });
+        }
+        if self.shift_dates_to_mtime {
+            shift_dates(&mut import.records, file.mtime);
         }
         Ok(import)
     }
@@ -572,5 +582,27 @@ fn ascii_char<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error
         _ => Err(serde::de::Error::custom(format!(
             "expected one ASCII character such as \",\" or \";\" (or \"tab\"), not {text:?}"
         ))),
+    }
+}
+
+/// Moves the records' timestamps so that the latest of them falls on `to`.
+fn shift_dates(records: &mut [FeedbackRecord], to: Timestamp) {
+    let latest = records
+        .iter()
+        .flat_map(|record| [record.created_at, record.updated_at])
+        .flatten()
+        .max();
+    let Some(latest) = latest else {
+        return;
+    };
+    let by = to.duration_since(latest);
+    let shift = |at: &mut Option<Timestamp>| {
+        if let Some(moved) = at.and_then(|at| at.checked_add(by).ok()) {
+            *at = Some(moved);
+        }
+    };
+    for record in records {
+        shift(&mut record.created_at);
+        shift(&mut record.updated_at);
     }
 }

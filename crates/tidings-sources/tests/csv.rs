@@ -510,3 +510,38 @@ fn blank_rows_and_unnamed_columns() {
     assert_eq!(import.bad_rows[0].line, 8);
     assert_eq!(import.records[1].raw.to_value()["column_3"], "x");
 }
+
+/// With `shift_dates_to_mtime`, every record moves by the same amount so that the latest
+/// timestamp falls on the file's modification time; `raw` keeps the dates as written.
+#[test]
+fn dates_can_be_shifted_to_the_files_modification_time() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        dir.path(),
+        "sample.csv",
+        "ID,Created,Last Modified,Feedback\n\
+         a,2025-01-01T10:00:00Z,2025-01-03T10:00:00Z,Fine\n\
+         b,2025-01-02T10:00:00Z,,Great\n",
+    );
+    let mtime = UNIX_EPOCH + Duration::from_secs(1_800_000_000); // 2027-01-15T08:00:00Z
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let source = CsvSource {
+        shift_dates_to_mtime: true,
+        ..CsvSource::new(&path)
+    };
+    let records = import(&source).unwrap().records;
+    assert_eq!(records[0].updated_at, ts("2027-01-15T08:00:00Z"));
+    assert_eq!(records[0].created_at, ts("2027-01-13T08:00:00Z"));
+    assert_eq!(records[1].created_at, ts("2027-01-14T08:00:00Z"));
+    assert_eq!(records[1].updated_at, None);
+    assert_eq!(records[0].raw.to_value()["Created"], "2025-01-01T10:00:00Z");
+
+    // Off by default: the dates as written.
+    let records = import(&CsvSource::new(&path)).unwrap().records;
+    assert_eq!(records[0].created_at, ts("2025-01-01T10:00:00Z"));
+}
