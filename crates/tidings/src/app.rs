@@ -306,7 +306,7 @@ async fn first_key(engine: &Engine) -> Result<Option<String>, StoreError> {
         return Ok(None);
     }
     let new = tidings_api::keys::generate();
-    store
+    let created = store
         .api_key_create(ApiKeyCreateParams {
             name: FIRST_KEY_NAME.to_owned(),
             role: ApiKeyRole::Admin,
@@ -314,7 +314,17 @@ async fn first_key(engine: &Engine) -> Result<Option<String>, StoreError> {
             hash: new.hash.clone(),
             now: engine.clock().now(),
         })
-        .await?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // Several instances starting together on a new PostgreSQL database: another one made
+        // the first key (and printed it) a moment ago.
+        Err(StoreError::Conflict(_)) if store.api_key_count_active().await? > 0 => {
+            info!("another instance created the first API key; it printed it");
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    }
     info!(
         "created the first API key `{FIRST_KEY_NAME}` (role admin, prefix {}); it is printed once on stdout",
         new.prefix
