@@ -571,14 +571,15 @@ fn sigkilled_instances_neither_lose_nor_duplicate_occurrences() {
         (succeeded >= 50).then_some(())
     });
 
-    // The chaos: every 2 to 5 s, one of the three instances dies with SIGKILL, with whatever
-    // it is running, and a new one takes its place; two stay alive meanwhile.
+    // The chaos: after every 100 to 250 more runs have succeeded (2 to 5 s of the 50
+    // schedules' work), one of the three instances dies with SIGKILL, with whatever it is
+    // running, and a new one takes its place; two stay alive meanwhile.
     let mut dice = Dice::seeded();
     let mut killed = HashSet::new();
     let mut stderr = Vec::new();
     let chaos_started = Instant::now();
     while chaos_started.elapsed() < CHAOS {
-        thread::sleep(Duration::from_millis(2000 + dice.below(3000)));
+        wait_for_more_successes(&db, 100 + i64::try_from(dice.below(151)).unwrap());
         let victim = usize::try_from(dice.below(instances.len() as u64)).unwrap();
         let mut instance = instances.swap_remove(victim);
         instance.server.send("-KILL");
@@ -728,8 +729,18 @@ fn each_finished_a_run_after(db: &TestDb, instances: &[Instance], after: i64) ->
     finished == i64::try_from(instances.len()).unwrap()
 }
 
-/// How long the instances work between two terminations.
-const BETWEEN_TERMINATIONS: Duration = Duration::from_secs(5);
+/// How many more runs succeed between two terminations (about 5 s of the schedules' work).
+const BETWEEN_TERMINATIONS: i64 = 25;
+
+/// Waits (polling the runs, bounded) until `more` runs have succeeded beyond those already
+/// counted: the instances' own progress paces the test, not a clock.
+fn wait_for_more_successes(db: &TestDb, more: i64) {
+    let sql = "SELECT count(*) FROM runs WHERE state = 'succeeded'";
+    let target = count(db, sql) + more;
+    wait_until(&format!("{more} more runs succeeded"), || {
+        (count(db, sql) >= target).then_some(())
+    });
+}
 
 #[test]
 fn instances_reconnect_after_postgres_terminates_their_connections() {
@@ -762,7 +773,7 @@ fn instances_reconnect_after_postgres_terminates_their_connections() {
     let mut terminated = Vec::new();
     for round in 0..2 {
         if round > 0 {
-            thread::sleep(BETWEEN_TERMINATIONS);
+            wait_for_more_successes(&db, BETWEEN_TERMINATIONS);
         }
         let sessions = role.terminate_sessions();
         let newest = count(&db, "SELECT coalesce(max(id), 0) FROM runs");
