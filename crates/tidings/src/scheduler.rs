@@ -19,16 +19,16 @@ use crate::draft::signed;
 /// kind defaults. Nothing is delivered through it, so its webhooks are unsigned; [`engine`] signs
 /// with the configured secret.
 pub fn job_registry(sources: &BTreeMap<String, SourceConfig>) -> JobRegistry {
-    registry_with(WebhookSettings::default(), sources)
+    registry_with(
+        WebhookSettings::default(),
+        SyncJob::new(source_defs(sources)),
+    )
 }
 
-fn registry_with(
-    webhooks: WebhookSettings,
-    sources: &BTreeMap<String, SourceConfig>,
-) -> JobRegistry {
+fn registry_with(webhooks: WebhookSettings, sync: SyncJob) -> JobRegistry {
     let mut registry = JobRegistry::new();
     tidings_jobs::register_builtin(&mut registry, webhooks);
-    registry.register(SyncJob::new(source_defs(sources)));
+    registry.register(sync);
     registry
 }
 
@@ -123,13 +123,12 @@ pub fn engine_config(config: &Config, instance: String) -> EngineConfig {
 /// An engine on `store` with every built-in job kind (webhooks signed as `[webhooks]` says)
 /// and the system clock.
 pub fn engine(store: Arc<dyn Store>, config: &Config, instance: String) -> Engine {
-    let mut registry = registry_with(webhook_settings(config), &config.sources);
-    register_aggregate(&mut registry, config);
+    let mut sync = SyncJob::new(source_defs(&config.sources));
     if config.stats.refresh_after_sync {
-        let sync =
-            SyncJob::new(source_defs(&config.sources)).then_run(crate::reconcile::STATS_SCHEDULE);
-        registry.register(sync);
+        sync = sync.then_run(crate::reconcile::STATS_SCHEDULE);
     }
+    let mut registry = registry_with(webhook_settings(config), sync);
+    register_aggregate(&mut registry, config);
     Engine::new(
         store,
         Arc::new(SystemClock),
