@@ -266,6 +266,10 @@ pub struct FeedbackItem<'a> {
     pub sentiment_label: Option<&'a str>,
     /// -1 to 1.
     pub sentiment_score: Option<f64>,
+    /// `source` when the sentiment is the source's own field, `computed` when tidings' lexicon
+    /// analyser computed it from the title and body; `null` without a sentiment.
+    #[schema(value_type = Option<String>)]
+    pub sentiment_origin: Option<&'static str>,
     #[schema(value_type = Option<String>)]
     pub title: Option<&'a str>,
     #[schema(value_type = Option<String>)]
@@ -302,6 +306,7 @@ impl<'a> From<&'a Feedback> for FeedbackItem<'a> {
             rating: record.rating,
             sentiment_label: record.sentiment_label.as_deref(),
             sentiment_score: record.sentiment_score,
+            sentiment_origin: record.sentiment_origin.map(|origin| origin.as_str()),
             title: record.title.as_deref(),
             body: record.body.as_deref(),
             tags: &record.tags,
@@ -432,7 +437,7 @@ fn cursor_error(error: StoreError) -> ApiError {
 }
 
 /// The columns of the CSV export, in order.
-const CSV_COLUMNS: [&str; 19] = [
+const CSV_COLUMNS: [&str; 20] = [
     "id",
     "source",
     "external_id",
@@ -445,6 +450,7 @@ const CSV_COLUMNS: [&str; 19] = [
     "rating",
     "sentiment_label",
     "sentiment_score",
+    "sentiment_origin",
     "title",
     "body",
     "tags",
@@ -526,6 +532,7 @@ fn write_row(
     field(writer, record.rating.as_ref().map(|r| r as _))?;
     writer.write_field(record.sentiment_label.as_deref().unwrap_or(""))?;
     field(writer, record.sentiment_score.as_ref().map(|s| s as _))?;
+    writer.write_field(record.sentiment_origin.map_or("", |origin| origin.as_str()))?;
     writer.write_field(record.title.as_deref().unwrap_or(""))?;
     writer.write_field(record.body.as_deref().unwrap_or(""))?;
     writer.write_field(record.tags.join(";"))?;

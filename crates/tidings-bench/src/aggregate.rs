@@ -69,6 +69,7 @@ fn record(i: usize, rng: &mut Rng, groups: usize, as_of: Timestamp) -> FeedbackR
         rating: Some((1 + rng.below(5)) as f64),
         sentiment_label: LABELS[rng.below(LABELS.len())].map(str::to_owned),
         sentiment_score: Some((rng.below(201) as f64 - 100.0) / 100.0),
+        sentiment_origin: None,
         title: None,
         body: Some("Generated feedback".to_owned()),
         tags,

@@ -21,7 +21,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use tidings_store::FeedbackRecord;
+use tidings_store::{FeedbackRecord, SentimentOrigin};
 
 use crate::cell;
 
@@ -276,7 +276,7 @@ impl ResolvedMapping {
         let status = cells.read(Column::Status, text);
         let value = cells.read(Column::Value, cell::number);
         let problems = cells.problems;
-        let (sentiment_label, sentiment_score) = sentiment(
+        let (sentiment_label, sentiment_score, sentiment_origin) = sentiment(
             sentiment_label,
             sentiment_score,
             title.as_deref(),
@@ -295,6 +295,7 @@ impl ResolvedMapping {
                 rating,
                 sentiment_label,
                 sentiment_score,
+                sentiment_origin,
                 title,
                 body,
                 tags,
@@ -307,35 +308,41 @@ impl ResolvedMapping {
     }
 }
 
+/// A record's sentiment label, score and where they came from.
+type Sentiment = (Option<String>, Option<f64>, Option<SentimentOrigin>);
+
 /// The record's sentiment: the source's own when it has a label or a score (a score alone
-/// gets the label VADER's thresholds give it), otherwise computed once here from the title and
-/// body by the lexicon analyser (`tidings-sentiment`); none for a record without text.
+/// gets the label VADER's thresholds give it), otherwise computed here from the title and body
+/// by the lexicon analyser (`tidings-sentiment`); none for a record without text. Every sync
+/// maps its records again, so a changed text gets its sentiment computed again.
 fn sentiment(
     label: Option<String>,
     score: Option<f64>,
     title: Option<&str>,
     body: Option<&str>,
-) -> (Option<String>, Option<f64>) {
+) -> Sentiment {
     use tidings_sentiment::{Analyzer, Label};
     match (label, score) {
-        (Some(label), score) => (Some(label), score),
+        (Some(label), score) => (Some(label), score, Some(SentimentOrigin::Source)),
         (None, Some(score)) => (
             Some(Label::from_score(score).as_str().to_owned()),
             Some(score),
+            Some(SentimentOrigin::Source),
         ),
         (None, None) => {
             let text = match (title, body) {
                 (Some(title), Some(body)) => format!("{title}. {body}"),
                 (Some(text), None) | (None, Some(text)) => text.to_owned(),
-                (None, None) => return (None, None),
+                (None, None) => return (None, None, None),
             };
             if text.trim().is_empty() {
-                return (None, None);
+                return (None, None, None);
             }
             let computed = Analyzer::shared().analyze(&text);
             (
                 Some(computed.label.as_str().to_owned()),
                 Some(computed.score),
+                Some(SentimentOrigin::Computed),
             )
         }
     }
@@ -447,22 +454,31 @@ mod tests {
         // The source's label wins, with or without a score.
         assert_eq!(
             sentiment(Some("negative".to_owned()), None, None, Some("Great!")),
-            (Some("negative".to_owned()), None)
+            (
+                Some("negative".to_owned()),
+                None,
+                Some(SentimentOrigin::Source)
+            )
         );
         // A score alone gets its label.
         assert_eq!(
             sentiment(None, Some(0.6), None, Some("meh")),
-            (Some("positive".to_owned()), Some(0.6))
+            (
+                Some("positive".to_owned()),
+                Some(0.6),
+                Some(SentimentOrigin::Source)
+            )
         );
         // Neither: computed from title and body.
-        let (label, score) = sentiment(None, None, Some("Late"), Some("Not good at all."));
+        let (label, score, origin) = sentiment(None, None, Some("Late"), Some("Not good at all."));
         assert_eq!(label.as_deref(), Some("negative"));
+        assert_eq!(origin, Some(SentimentOrigin::Computed));
         assert!(score.is_some_and(|s| s < -0.05), "{score:?}");
-        let (label, _) = sentiment(None, None, None, Some("Love it, thank you 👍"));
+        let (label, _, _) = sentiment(None, None, None, Some("Love it, thank you 👍"));
         assert_eq!(label.as_deref(), Some("positive"));
         // No text, no sentiment.
-        assert_eq!(sentiment(None, None, None, Some("  ")), (None, None));
-        assert_eq!(sentiment(None, None, None, None), (None, None));
+        assert_eq!(sentiment(None, None, None, Some("  ")), (None, None, None));
+        assert_eq!(sentiment(None, None, None, None), (None, None, None));
     }
 
     use serde_json::json;
@@ -602,6 +618,7 @@ mod tests {
                 rating: Some(4.5),
                 sentiment_label: Some("positive".to_owned()),
                 sentiment_score: Some(0.75),
+                sentiment_origin: Some(SentimentOrigin::Source),
                 title: None,
                 body: Some("Works well".to_owned()),
                 tags: vec!["ux".to_owned(), "speed".to_owned()],

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 use tidings_store::{
     FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackRecord,
-    FeedbackSort, FeedbackSortKey, FeedbackWritten, Page, SortOrder, StoreError,
+    FeedbackSort, FeedbackSortKey, FeedbackWritten, Page, SentimentOrigin, SortOrder, StoreError,
 };
 
 use crate::error::{Error, Result};
@@ -154,19 +154,21 @@ async fn upsert_chunk(
     let text = |value: fn(&FeedbackRecord) -> &Option<String>| column(chunk, |r| value(r).clone());
     sqlx::query(
         "INSERT INTO feedback (source, external_id, created_at, updated_at, customer_name,
-             customer_email, channel, group_name, rating, sentiment_label, sentiment_score, title,
-             body, tags, status, value, raw, content_hash, first_seen_at, synced_at)
-         SELECT $1, r.*, $19, $19
+             customer_email, channel, group_name, rating, sentiment_label, sentiment_score,
+             sentiment_origin, title, body, tags, status, value, raw, content_hash, first_seen_at,
+             synced_at)
+         SELECT $1, r.*, $20, $20
          FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
                      $8::text[], $9::float8[], $10::text[], $11::float8[], $12::text[],
-                     $13::text[], $14::jsonb[], $15::text[], $16::float8[], $17::text[]::json[],
-                     $18::text[]) AS r
+                     $13::text[], $14::text[], $15::jsonb[], $16::text[], $17::float8[],
+                     $18::text[]::json[], $19::text[]) AS r
          ON CONFLICT (source, external_id) DO UPDATE SET
              created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
              customer_name = EXCLUDED.customer_name, customer_email = EXCLUDED.customer_email,
              channel = EXCLUDED.channel, group_name = EXCLUDED.group_name,
              rating = EXCLUDED.rating, sentiment_label = EXCLUDED.sentiment_label,
-             sentiment_score = EXCLUDED.sentiment_score, title = EXCLUDED.title,
+             sentiment_score = EXCLUDED.sentiment_score,
+             sentiment_origin = EXCLUDED.sentiment_origin, title = EXCLUDED.title,
              body = EXCLUDED.body, tags = EXCLUDED.tags, status = EXCLUDED.status,
              value = EXCLUDED.value, raw = EXCLUDED.raw, content_hash = EXCLUDED.content_hash,
              synced_at = EXCLUDED.synced_at",
@@ -182,6 +184,9 @@ async fn upsert_chunk(
     .bind(column(chunk, |r| r.rating))
     .bind(text(|r| &r.sentiment_label))
     .bind(column(chunk, |r| r.sentiment_score))
+    .bind(column(chunk, |r| {
+        r.sentiment_origin.map(SentimentOrigin::as_str)
+    }))
     .bind(text(|r| &r.title))
     .bind(text(|r| &r.body))
     .bind(column(chunk, |r| serde_json::Value::from(r.tags.clone())))

@@ -9,7 +9,8 @@ use sqlx::types::Json;
 use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger, Trigger};
 use tidings_store::{
     Attempt, Feedback, FeedbackId, FeedbackRecord, RawJson, Run, RunId, Schedule, ScheduleId,
-    ScheduleName, ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState,
+    ScheduleName, ScheduleOrigin, SchedulePolicy, ScheduleStats, SentimentOrigin, SourceFile,
+    SourceState,
 };
 
 use crate::error::{Error, Result};
@@ -50,6 +51,14 @@ fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &str) -> Result<T> 
         .try_get::<Json<T>, _>(column)
         .map_err(|e| Error::corrupt(format!("column {column}: {e}")))?;
     Ok(value)
+}
+
+fn sentiment_origin(text: Option<String>) -> Result<Option<SentimentOrigin>> {
+    text.map(|text| {
+        SentimentOrigin::parse(&text)
+            .ok_or_else(|| Error::corrupt(format!("sentiment_origin = {text:?} is not an origin")))
+    })
+    .transpose()
 }
 
 /// A JSON column as its text, checked but not parsed into a `Value`.
@@ -209,6 +218,7 @@ pub(crate) fn feedback(row: &PgRow) -> Result<Feedback> {
             rating: row.try_get("rating")?,
             sentiment_label: row.try_get("sentiment_label")?,
             sentiment_score: row.try_get("sentiment_score")?,
+            sentiment_origin: sentiment_origin(row.try_get("sentiment_origin")?)?,
             title: row.try_get("title")?,
             body: row.try_get("body")?,
             tags: json::<Vec<String>>(row, "tags")?,

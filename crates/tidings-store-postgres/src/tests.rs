@@ -197,7 +197,8 @@ async fn migrate_applies_once_into_the_schema() {
             (4, "feedback"),
             (5, "instances"),
             (6, "feedback raw json"),
-            (7, "stats")
+            (7, "stats"),
+            (8, "sentiment origin")
         ]
     );
     assert_eq!(applied, PostgresStore::migrations());

@@ -12,7 +12,8 @@ use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use tidings_store::{
     FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackRecord,
-    FeedbackSort, FeedbackSortKey, FeedbackWritten, Page, SortOrder, StoreError, StoreResult,
+    FeedbackSort, FeedbackSortKey, FeedbackWritten, Page, SentimentOrigin, SortOrder, StoreError,
+    StoreResult,
 };
 
 use crate::SqliteStore;
@@ -241,8 +242,9 @@ async fn upsert_chunk(
     });
     query.push(
         "(source, external_id, created_at, updated_at, customer_name,
-             customer_email, channel, group_name, rating, sentiment_label, sentiment_score, title,
-             body, tags, status, value, raw, content_hash, first_seen_at, synced_at) ",
+             customer_email, channel, group_name, rating, sentiment_label, sentiment_score,
+             sentiment_origin, title, body, tags, status, value, raw, content_hash, first_seen_at,
+             synced_at) ",
     );
     // Borrowed, not cloned: SQLite copies each value as it is bound.
     query.push_values(chunk, |mut row, encoded| {
@@ -258,6 +260,7 @@ async fn upsert_chunk(
             .push_bind(record.rating)
             .push_bind(record.sentiment_label.as_deref())
             .push_bind(record.sentiment_score)
+            .push_bind(record.sentiment_origin.map(SentimentOrigin::as_str))
             .push_bind(record.title.as_deref())
             .push_bind(record.body.as_deref())
             .push_bind(encoded.tags.as_str())
@@ -278,7 +281,8 @@ async fn upsert_chunk(
              customer_name = excluded.customer_name, customer_email = excluded.customer_email,
              channel = excluded.channel, group_name = excluded.group_name,
              rating = excluded.rating, sentiment_label = excluded.sentiment_label,
-             sentiment_score = excluded.sentiment_score, title = excluded.title,
+             sentiment_score = excluded.sentiment_score,
+             sentiment_origin = excluded.sentiment_origin, title = excluded.title,
              body = excluded.body, tags = excluded.tags, status = excluded.status,
              value = excluded.value, raw = excluded.raw, content_hash = excluded.content_hash,
              synced_at = excluded.synced_at",

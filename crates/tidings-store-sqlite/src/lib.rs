@@ -408,7 +408,8 @@ mod tests {
                 (3, "webhooks"),
                 (4, "feedback"),
                 (5, "instances"),
-                (7, "stats")
+                (7, "stats"),
+                (8, "sentiment origin")
             ]
         );
         assert_eq!(applied, SqliteStore::migrations());

@@ -130,7 +130,8 @@ mod tests {
                 (3, "webhooks"),
                 (4, "feedback"),
                 (5, "instances"),
-                (7, "stats")
+                (7, "stats"),
+                (8, "sentiment origin")
             ]
         );
 

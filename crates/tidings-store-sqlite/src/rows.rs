@@ -8,8 +8,8 @@ use sqlx::sqlite::SqliteRow;
 use tidings_core::{Occurrences, RetryPolicy, RunState, RunTrigger, Trigger};
 use tidings_store::{
     Attempt, Feedback, FeedbackId, FeedbackRecord, RawJson, Run, RunId, Schedule, ScheduleId,
-    ScheduleName, ScheduleOrigin, SchedulePolicy, ScheduleStats, SourceFile, SourceState,
-    StoreError, StoreResult,
+    ScheduleName, ScheduleOrigin, SchedulePolicy, ScheduleStats, SentimentOrigin, SourceFile,
+    SourceState, StoreError, StoreResult,
 };
 
 use crate::error::{corrupt, db_error};
@@ -53,6 +53,14 @@ fn instant(row: &SqliteRow, column: &str) -> StoreResult<Timestamp> {
 
 fn optional_instant(row: &SqliteRow, column: &str) -> StoreResult<Option<Timestamp>> {
     get::<Option<i64>>(row, column)?.map(timestamp).transpose()
+}
+
+fn sentiment_origin(text: Option<String>) -> StoreResult<Option<SentimentOrigin>> {
+    text.map(|text| {
+        SentimentOrigin::parse(&text)
+            .ok_or_else(|| corrupt("sentiment_origin", format!("{text:?} is not an origin")))
+    })
+    .transpose()
 }
 
 fn json<T: DeserializeOwned>(row: &SqliteRow, column: &str) -> StoreResult<T> {
@@ -199,6 +207,7 @@ pub(crate) fn feedback(row: &SqliteRow) -> StoreResult<Feedback> {
             rating: get(row, "rating")?,
             sentiment_label: get(row, "sentiment_label")?,
             sentiment_score: get(row, "sentiment_score")?,
+            sentiment_origin: sentiment_origin(get(row, "sentiment_origin")?)?,
             title: get(row, "title")?,
             body: get(row, "body")?,
             tags: json(row, "tags")?,

@@ -41,6 +41,10 @@ pub struct FeedbackRecord {
     pub sentiment_label: Option<String>,
     /// -1 to 1.
     pub sentiment_score: Option<f64>,
+    /// Whether the sentiment is the source's own or computed by tidings from the text; `None`
+    /// without a sentiment (and for records cached before origins were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment_origin: Option<SentimentOrigin>,
     pub title: Option<String>,
     pub body: Option<String>,
     pub tags: Vec<String>,
@@ -50,6 +54,40 @@ pub struct FeedbackRecord {
     pub value: Option<f64>,
     /// Every field of the original, by its source's field names.
     pub raw: RawJson,
+}
+
+/// Where a record's sentiment came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentOrigin {
+    /// The source's own sentiment field (its label, or its score labelled by tidings).
+    Source,
+    /// Computed by tidings' lexicon analyser from the title and body.
+    Computed,
+}
+
+impl SentimentOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentimentOrigin::Source => "source",
+            SentimentOrigin::Computed => "computed",
+        }
+    }
+
+    /// The stored text back; `None` for anything else.
+    pub fn parse(text: &str) -> Option<SentimentOrigin> {
+        match text {
+            "source" => Some(SentimentOrigin::Source),
+            "computed" => Some(SentimentOrigin::Computed),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SentimentOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A JSON value kept as its text: what the stores read back is written into API answers as it
@@ -396,6 +434,7 @@ mod tests {
             rating: Some(4.5),
             sentiment_label: None,
             sentiment_score: None,
+            sentiment_origin: None,
             title: None,
             body: Some("Great".to_owned()),
             tags: vec!["a".to_owned()],

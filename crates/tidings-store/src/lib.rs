@@ -26,7 +26,7 @@ pub use error::StoreError;
 pub use feedback::{
     FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackRecord,
     FeedbackReplaceParams, FeedbackSort, FeedbackSortKey, FeedbackUpsertParams, FeedbackWritten,
-    RawJson, SortOrder, SourceFile, SourceState, SourceStateParams, SyncMode,
+    RawJson, SentimentOrigin, SortOrder, SourceFile, SourceState, SourceStateParams, SyncMode,
 };
 pub use instance::Instance;
 pub use run::{Attempt, Run, RunId, RunOutcome};

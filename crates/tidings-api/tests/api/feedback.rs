@@ -66,6 +66,7 @@ async fn the_whole_cache_is_served_with_or_without_the_trailing_slash(app: TestA
         "rating",
         "sentiment_label",
         "sentiment_score",
+        "sentiment_origin",
         "title",
         "body",
         "tags",
@@ -79,6 +80,33 @@ async fn the_whole_cache_is_served_with_or_without_the_trailing_slash(app: TestA
     }
     assert_eq!(first["source"], "customer_project");
     assert!(first["raw"].is_object(), "{first:#}");
+
+    // Sentiment is the sample's own `Sentiment` column where it has one, computed from the
+    // text where it has none, and says which.
+    let (mut given, mut computed) = (0, 0);
+    for record in &all {
+        let own = record["raw"]["Sentiment"]
+            .as_str()
+            .filter(|s| !s.is_empty());
+        match (own, record["sentiment_origin"].as_str()) {
+            (Some(own), Some("source")) => {
+                assert_eq!(record["sentiment_label"], own.to_lowercase(), "{record:#}");
+                given += 1;
+            }
+            (None, Some("computed")) => {
+                let label = record["sentiment_label"].as_str().unwrap();
+                assert!(["positive", "neutral", "negative"].contains(&label));
+                let score = record["sentiment_score"].as_f64().unwrap();
+                assert!((-1.0..=1.0).contains(&score), "{record:#}");
+                computed += 1;
+            }
+            _ => panic!("sentiment and its origin disagree with the source: {record:#}"),
+        }
+    }
+    assert!(
+        given > 0 && computed > 0,
+        "{given} given, {computed} computed"
+    );
 
     // Seed 000's clients call it with a trailing slash; the default page is 100.
     let slash = app.list_feedback_slash("").await.json(200);

@@ -21,6 +21,7 @@ fn record(id: &str, minutes_ago: i64, group: &str, channel: &str, rating: f64) -
         rating: Some(rating),
         sentiment_label: Some("positive".to_owned()),
         sentiment_score: Some(0.5),
+        sentiment_origin: None,
         title: None,
         body: None,
         tags: vec!["staff".to_owned()],

@@ -52,6 +52,7 @@ fn record(rec: &Rec) -> FeedbackRecord {
         rating: rec.rating,
         sentiment_label: rec.label.map(str::to_owned),
         sentiment_score: rec.score,
+        sentiment_origin: None,
         title: None,
         body: None,
         tags: rec.tags.iter().map(|t| (*t).to_owned()).collect(),

@@ -11,7 +11,9 @@ use tidings_core::{Clock, ManualClock};
 use tidings_engine::{Job, JobContext, JobError};
 use tidings_jobs::{SourceDef, SyncJob};
 use tidings_sources::CsvSource;
-use tidings_store::{RunEnqueueParams, RunId, Store};
+use tidings_store::{
+    FEEDBACK_PAGE_MAX, FeedbackListParams, RunEnqueueParams, RunId, SentimentOrigin, Store,
+};
 use tidings_storetest::fixtures::{adhoc, claim_one, complete, enqueue, run, succeeded, t0, ts};
 use tidings_storetest::{TestBackend, TestStore};
 use tokio_util::sync::CancellationToken;
@@ -96,6 +98,29 @@ impl Setup {
         self.store().feedback_count(Some("fb")).await.unwrap()
     }
 
+    /// The label, score and origin of the sentiment stored for `external_id`.
+    async fn sentiment(&self, external_id: &str) -> (String, f64, SentimentOrigin) {
+        let page = (self.store())
+            .feedback_list(FeedbackListParams {
+                source: Some("fb".to_owned()),
+                limit: FEEDBACK_PAGE_MAX,
+                ..FeedbackListParams::default()
+            })
+            .await
+            .unwrap();
+        let record = page
+            .items
+            .into_iter()
+            .find(|f| f.record.external_id == external_id)
+            .unwrap()
+            .record;
+        (
+            record.sentiment_label.unwrap(),
+            record.sentiment_score.unwrap(),
+            record.sentiment_origin.unwrap(),
+        )
+    }
+
     fn later(&self) {
         self.clock.advance(SignedDuration::from_mins(5));
     }
@@ -115,7 +140,7 @@ async fn incremental_then_full(backend: TestBackend) {
     );
     let b = setup.write(
         "b.csv",
-        "b1,2025-05-04T10:00:00Z,2025-05-20T08:30:00Z,Cy,1,Broken\n\
+        "b1,2025-05-04T10:00:00Z,2025-05-20T08:30:00Z,Cy,1,Broken again. Really bad\n\
          b2,2025-05-05T10:00:00Z,,Di,4,Good\n\
          b3,2025-05-06T10:00:00Z,,Ed,2,Meh\n",
     );
@@ -146,6 +171,13 @@ async fn incremental_then_full(backend: TestBackend) {
         .unwrap()
         .unwrap();
     assert_eq!(file.rows, 3);
+    // The files have no sentiment column: it is computed from the text.
+    let (label, score, origin) = setup.sentiment("b1").await;
+    assert_eq!(
+        (label.as_str(), origin),
+        ("negative", SentimentOrigin::Computed)
+    );
+    assert!(score < -0.5, "{score}");
 
     // Nothing changed: both files are skipped and nothing is written.
     setup.later();
@@ -159,7 +191,7 @@ async fn incremental_then_full(backend: TestBackend) {
     setup.later();
     setup.write(
         "b.csv",
-        "b1,2025-05-04T10:00:00Z,2025-05-21T09:00:00Z,Cy,2,Fixed now\n\
+        "b1,2025-05-04T10:00:00Z,2025-05-21T09:00:00Z,Cy,2,Fixed now. Works great\n\
          b2,2025-05-05T10:00:00Z,,Di,4,Good\n\
          b3,2025-05-06T10:00:00Z,,Ed,2,Meh\n\
          b4,2025-05-07T10:00:00Z,,Flo,5,Great\n",
@@ -169,6 +201,13 @@ async fn incremental_then_full(backend: TestBackend) {
     assert_eq!(summary["rows"], 4);
     assert_eq!(written(&summary), [1, 1, 2, 0]);
     assert_eq!(setup.count().await, 6);
+    // The changed text got its sentiment computed again.
+    let (label, score, origin) = setup.sentiment("b1").await;
+    assert_eq!(
+        (label.as_str(), origin),
+        ("positive", SentimentOrigin::Computed)
+    );
+    assert!(score > 0.5, "{score}");
     let state = setup.store().source_state_get("fb").await.unwrap().unwrap();
     assert_eq!(state.watermark, Some(ts("2025-05-21T09:00:00Z")));
 

@@ -8,8 +8,8 @@ use std::time::Instant;
 use jiff::Timestamp;
 use tidings_store::{
     Feedback, FeedbackId, FeedbackListParams, FeedbackRecord, FeedbackReplaceParams, FeedbackSort,
-    FeedbackUpsertParams, FeedbackWritten, RunId, SortOrder, SourceFile, SourceState,
-    SourceStateParams, Store, StoreError, SyncMode,
+    FeedbackUpsertParams, FeedbackWritten, RunId, SentimentOrigin, SortOrder, SourceFile,
+    SourceState, SourceStateParams, Store, StoreError, SyncMode,
 };
 
 use crate::fixtures::*;
@@ -27,6 +27,7 @@ fn record(external_id: &str) -> FeedbackRecord {
         rating: None,
         sentiment_label: None,
         sentiment_score: None,
+        sentiment_origin: None,
         title: None,
         body: Some(format!("feedback {external_id}")),
         tags: Vec::new(),
@@ -49,6 +50,7 @@ fn full_record(external_id: &str) -> FeedbackRecord {
         rating: Some(4.5),
         sentiment_label: Some("positive".to_owned()),
         sentiment_score: Some(0.75),
+        sentiment_origin: Some(SentimentOrigin::Computed),
         title: Some("Lovely".to_owned()),
         body: Some("The staff were lovely.".to_owned()),
         tags: vec!["staff".to_owned(), "praise".to_owned()],

@@ -21,6 +21,7 @@ fn record(external_id: &str, created_at: Option<i64>) -> FeedbackRecord {
         rating: Some(4.5),
         sentiment_label: Some("positive".to_owned()),
         sentiment_score: Some(0.5),
+        sentiment_origin: None,
         title: None,
         body: None,
         tags: vec!["staff".to_owned(), "food".to_owned()],
