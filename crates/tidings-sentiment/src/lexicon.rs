@@ -64,11 +64,20 @@ impl Hasher for WordHasher {
             word.copy_from_slice(chunk);
             self.add(u64::from_le_bytes(word));
         }
+        // The last 1–7 bytes, read as two overlapping words or three bytes rather than copied
+        // into a buffer: a copy of a variable length is a call to `memcpy`, and reading the
+        // buffer back right after stalls (most words are shorter than 8 bytes). Equal bytes
+        // give equal hashes, which is all a hash must do; the table compares the words.
         let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
+        let n = rest.len();
+        if n >= 4 {
+            let low = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+            let high = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+            self.add(u64::from(low) | (u64::from(high) << 32));
+        } else if n > 0 {
+            let bytes =
+                u64::from(rest[0]) | (u64::from(rest[n / 2]) << 8) | (u64::from(rest[n - 1]) << 16);
+            self.add(bytes | ((n as u64) << 24));
         }
     }
 

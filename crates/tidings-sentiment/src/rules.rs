@@ -207,26 +207,52 @@ impl Scan {
     }
 
     /// Splits on white space; an emoji is a word of its own; emoji modifiers separate words.
+    /// Walks the bytes: ASCII (nearly all of most feedback) is classified a byte at a time, and
+    /// only a non-ASCII byte decodes its character.
     fn tokenize(&mut self, lexicon: &Lexicon, text: &str) {
+        let bytes = text.as_bytes();
         let mut start = None;
-        for (at, c) in text.char_indices() {
-            let separator = c.is_whitespace() || (!c.is_ascii() && emoji::is_ignorable(c));
-            let emoji = !separator && !c.is_ascii() && emoji::is_emoji(c);
+        let mut at = 0;
+        while at < bytes.len() {
+            let byte = bytes[at];
+            if byte.is_ascii() {
+                match byte {
+                    // `char::is_whitespace` of the ASCII characters.
+                    b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => {
+                        if let Some(from) = start.take() {
+                            self.word(lexicon, &text[from..at]);
+                        }
+                    }
+                    _ => {
+                        match byte {
+                            b'!' => self.exclamations += 1,
+                            b'?' => self.questions += 1,
+                            _ => {}
+                        }
+                        start.get_or_insert(at);
+                    }
+                }
+                at += 1;
+                continue;
+            }
+            // `at` is a character boundary: every byte before it was ASCII or skipped whole.
+            let Some(c) = text[at..].chars().next() else {
+                break;
+            };
+            let len = c.len_utf8();
+            let separator = c.is_whitespace() || emoji::is_ignorable(c);
+            let emoji = !separator && emoji::is_emoji(c);
             if separator || emoji {
                 if let Some(from) = start.take() {
                     self.word(lexicon, &text[from..at]);
                 }
                 if emoji {
-                    self.word(lexicon, &text[at..at + c.len_utf8()]);
+                    self.word(lexicon, &text[at..at + len]);
                 }
-                continue;
+            } else {
+                start.get_or_insert(at);
             }
-            match c {
-                '!' => self.exclamations += 1,
-                '?' => self.questions += 1,
-                _ => {}
-            }
-            start.get_or_insert(at);
+            at += len;
         }
         if let Some(from) = start {
             self.word(lexicon, &text[from..]);
@@ -236,12 +262,27 @@ impl Scan {
     fn word(&mut self, lexicon: &Lexicon, raw: &str) {
         self.lower.clear();
         let (mut has_upper, mut has_lower) = (false, false);
+        let (lower, stripped, trailing);
         if raw.is_ascii() {
             // The common case, a byte at a time.
+            for &b in raw.as_bytes() {
+                has_upper |= b.is_ascii_uppercase();
+                has_lower |= b.is_ascii_lowercase();
+            }
             self.lower.push_str(raw);
             self.lower.make_ascii_lowercase();
-            has_upper = raw.bytes().any(|b| b.is_ascii_uppercase());
-            has_lower = raw.bytes().any(|b| b.is_ascii_lowercase());
+            lower = self.lower.as_str();
+            let bytes = lower.as_bytes();
+            let end = bytes
+                .iter()
+                .rposition(|b| !b.is_ascii_punctuation())
+                .map_or(0, |last| last + 1);
+            let start = bytes[..end]
+                .iter()
+                .position(|b| !b.is_ascii_punctuation())
+                .unwrap_or(end);
+            stripped = &lower[start..end];
+            trailing = &lower[end..];
         } else {
             for c in raw.chars() {
                 if c == '\u{2019}' {
@@ -252,12 +293,14 @@ impl Scan {
                     self.lower.extend(c.to_lowercase());
                 }
             }
+            lower = self.lower.as_str();
+            stripped = lower.trim_matches(is_punctuation);
+            trailing = &lower[lower.trim_end_matches(is_punctuation).len()..];
         }
-        let lower = self.lower.as_str();
-        let stripped = lower.trim_matches(is_punctuation);
-        let trailing = &lower[lower.trim_end_matches(is_punctuation).len()..];
-        let ends_sentence = trailing.contains(['.', '!', '?', ';']);
-        let ends_clause = ends_sentence || trailing.contains([',', ':']);
+        let ends_sentence = trailing
+            .bytes()
+            .any(|b| matches!(b, b'.' | b'!' | b'?' | b';'));
+        let ends_clause = ends_sentence || trailing.bytes().any(|b| matches!(b, b',' | b':'));
 
         // VADER keeps punctuation on short words so that emoticons (":)", ":-(") survive; look
         // the word up as written first, then without its punctuation.
@@ -271,7 +314,8 @@ impl Scan {
             })
         };
         let mut entry = found.unwrap_or_default();
-        if stripped.contains("n't") {
+        // (A byte search: `str::contains` sets up a substring searcher for every word.)
+        if stripped.as_bytes().windows(3).any(|w| w == b"n't") {
             entry.flags |= flag::NEGATOR;
         }
         if !trailing.is_empty() && !stripped.is_empty() {
