@@ -207,30 +207,29 @@ impl Scan {
     }
 
     /// Splits on white space; an emoji is a word of its own; emoji modifiers separate words.
-    /// Walks the bytes: ASCII (nearly all of most feedback) is classified a byte at a time, and
+    /// Walks the bytes once: an ASCII byte (nearly all of most feedback) is classified by a table,
+    /// which also tells each word its case and where the punctuation around it starts and ends;
     /// only a non-ASCII byte decodes its character.
     fn tokenize(&mut self, lexicon: &Lexicon, text: &str) {
         let bytes = text.as_bytes();
-        let mut start = None;
+        let mut word = WordScan::NONE;
         let mut at = 0;
         while at < bytes.len() {
             let byte = bytes[at];
             if byte.is_ascii() {
-                match byte {
-                    // `char::is_whitespace` of the ASCII characters.
-                    b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => {
-                        if let Some(from) = start.take() {
-                            self.word(lexicon, &text[from..at]);
-                        }
+                let class = CLASSES[usize::from(byte)];
+                if class & class::SPACE != 0 {
+                    if word.started() {
+                        self.word(lexicon, &text[word.start..at], &word);
+                        word = WordScan::NONE;
                     }
-                    _ => {
-                        match byte {
-                            b'!' => self.exclamations += 1,
-                            b'?' => self.questions += 1,
-                            _ => {}
-                        }
-                        start.get_or_insert(at);
+                } else {
+                    match byte {
+                        b'!' => self.exclamations += 1,
+                        b'?' => self.questions += 1,
+                        _ => {}
                     }
+                    word.push(at, class);
                 }
                 at += 1;
                 continue;
@@ -243,56 +242,51 @@ impl Scan {
             let separator = c.is_whitespace() || emoji::is_ignorable(c);
             let emoji = !separator && emoji::is_emoji(c);
             if separator || emoji {
-                if let Some(from) = start.take() {
-                    self.word(lexicon, &text[from..at]);
+                if word.started() {
+                    self.word(lexicon, &text[word.start..at], &word);
+                    word = WordScan::NONE;
                 }
                 if emoji {
-                    self.word(lexicon, &text[at..at + len]);
+                    self.word(lexicon, &text[at..at + len], &WordScan::NON_ASCII);
                 }
             } else {
-                start.get_or_insert(at);
+                word.push(at, class::NON_ASCII);
             }
             at += len;
         }
-        if let Some(from) = start {
-            self.word(lexicon, &text[from..]);
+        if word.started() {
+            self.word(lexicon, &text[word.start..], &word);
         }
     }
 
-    fn word(&mut self, lexicon: &Lexicon, raw: &str) {
+    fn word(&mut self, lexicon: &Lexicon, raw: &str, scan: &WordScan) {
         self.lower.clear();
-        let (mut has_upper, mut has_lower) = (false, false);
-        let (lower, stripped, trailing);
-        if raw.is_ascii() {
-            // The common case, a byte at a time.
-            for &b in raw.as_bytes() {
-                has_upper |= b.is_ascii_uppercase();
-                has_lower |= b.is_ascii_lowercase();
-            }
+        let (has_upper, has_lower, lower, stripped, trailing);
+        if scan.classes & class::NON_ASCII == 0 {
+            // The common case: what the scan saw, and a lower-cased copy.
+            has_upper = scan.classes & class::UPPER != 0;
+            has_lower = scan.classes & class::LOWER != 0;
             self.lower.push_str(raw);
             self.lower.make_ascii_lowercase();
             lower = self.lower.as_str();
-            let bytes = lower.as_bytes();
-            let end = bytes
-                .iter()
-                .rposition(|b| !b.is_ascii_punctuation())
-                .map_or(0, |last| last + 1);
-            let start = bytes[..end]
-                .iter()
-                .position(|b| !b.is_ascii_punctuation())
-                .unwrap_or(end);
+            let (start, end) = match scan.first_solid {
+                usize::MAX => (0, 0),
+                first => (first - scan.start, scan.last_solid + 1 - scan.start),
+            };
             stripped = &lower[start..end];
             trailing = &lower[end..];
         } else {
+            let (mut upper, mut lowercase) = (false, false);
             for c in raw.chars() {
                 if c == '\u{2019}' {
                     self.lower.push('\'');
                 } else {
-                    has_upper |= c.is_uppercase();
-                    has_lower |= c.is_lowercase();
+                    upper |= c.is_uppercase();
+                    lowercase |= c.is_lowercase();
                     self.lower.extend(c.to_lowercase());
                 }
             }
+            (has_upper, has_lower) = (upper, lowercase);
             lower = self.lower.as_str();
             stripped = lower.trim_matches(is_punctuation);
             trailing = &lower[lower.trim_end_matches(is_punctuation).len()..];
@@ -340,6 +334,86 @@ impl Scan {
         });
     }
 }
+
+/// What the tokenizer learns of a word as it walks its bytes.
+#[derive(Debug, Clone, Copy)]
+struct WordScan {
+    /// Where the word starts in the text; `usize::MAX` before it does.
+    start: usize,
+    /// The [`class`]es of its bytes, or-ed.
+    classes: u8,
+    /// The first and last of its bytes that are not punctuation; `usize::MAX` for none.
+    first_solid: usize,
+    last_solid: usize,
+}
+
+impl WordScan {
+    const NONE: WordScan = WordScan {
+        start: usize::MAX,
+        classes: 0,
+        first_solid: usize::MAX,
+        last_solid: usize::MAX,
+    };
+    /// A word to be looked at character by character.
+    const NON_ASCII: WordScan = WordScan {
+        start: 0,
+        classes: class::NON_ASCII,
+        first_solid: usize::MAX,
+        last_solid: usize::MAX,
+    };
+
+    #[inline]
+    fn started(&self) -> bool {
+        self.start != usize::MAX
+    }
+
+    #[inline]
+    fn push(&mut self, at: usize, class: u8) {
+        if !self.started() {
+            self.start = at;
+        }
+        self.classes |= class;
+        if class & class::PUNCTUATION == 0 {
+            if self.first_solid == usize::MAX {
+                self.first_solid = at;
+            }
+            self.last_solid = at;
+        }
+    }
+}
+
+/// Classes of ASCII bytes, as bits of [`CLASSES`].
+mod class {
+    pub(super) const SPACE: u8 = 1;
+    pub(super) const UPPER: u8 = 1 << 1;
+    pub(super) const LOWER: u8 = 1 << 2;
+    pub(super) const PUNCTUATION: u8 = 1 << 3;
+    /// Not an ASCII class: the word has a non-ASCII character.
+    pub(super) const NON_ASCII: u8 = 1 << 4;
+}
+
+/// The class of each ASCII byte. White space is `char::is_whitespace`'s, punctuation
+/// `u8::is_ascii_punctuation`'s (Python's `string.punctuation`).
+static CLASSES: [u8; 128] = {
+    let mut table = [0; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        let b = byte as u8;
+        table[byte] = if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            class::SPACE
+        } else if b.is_ascii_uppercase() {
+            class::UPPER
+        } else if b.is_ascii_lowercase() {
+            class::LOWER
+        } else if b.is_ascii_punctuation() {
+            class::PUNCTUATION
+        } else {
+            0
+        };
+        byte += 1;
+    }
+    table
+};
 
 /// ASCII punctuation (Python's `string.punctuation`) and the typographic marks feedback uses.
 fn is_punctuation(c: char) -> bool {
