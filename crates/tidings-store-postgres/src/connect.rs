@@ -2,6 +2,7 @@
 //! connection errors that say where and why without ever showing the password.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool};
@@ -62,6 +63,11 @@ impl SchemaName {
 }
 
 /// Where a URL points, for messages: `host:port`, database and user, never the password.
+/// A statement that takes longer is logged as a warning. sqlx's default, a second, warned of
+/// every statistics refresh over a million records and of every large full sync: a streamed
+/// statement counts until its last row has been consumed.
+const SLOW_STATEMENT: Duration = Duration::from_secs(5);
+
 fn describe_target(options: &PgConnectOptions) -> String {
     let place = match options.get_socket() {
         Some(socket) => socket.display().to_string(),
@@ -106,7 +112,9 @@ pub(crate) async fn open_pool(
         .transpose()?;
     let mut connect_options = PgConnectOptions::from_str(url)
         .map_err(|e| StoreError::Internal(scrub(format!("invalid PostgreSQL URL: {e}"), url)))?;
-    connect_options = connect_options.application_name("tidings");
+    connect_options = connect_options
+        .application_name("tidings")
+        .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
     if let Some(schema) = &schema {
         // A startup parameter rather than a `SET` after connecting: every connection the pool
         // ever opens works in the schema from its first statement, at no extra round trip.

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tidings_store::{StoreError, StoreResult};
 
@@ -20,6 +21,11 @@ pub struct SqliteOptions {
 }
 
 /// How long a connection waits for another process's write lock before giving up.
+/// A statement that takes longer is logged as a warning. sqlx's default, a second, warned of
+/// every statistics refresh over a million records: a streamed statement counts until its last
+/// row has been consumed.
+const SLOW_STATEMENT: Duration = Duration::from_secs(5);
+
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const ROW_BUFFER: usize = 1_024;
@@ -75,7 +81,8 @@ pub(crate) async fn open(path: &Path, options: SqliteOptions) -> StoreResult<Sql
         .synchronous(SqliteSynchronous::Normal)
         // Rows come from the connection's worker thread through a channel; a deep one lets a
         // 1,000-row batch (firing, claims, list pages) arrive without a thread hand-off per row.
-        .row_buffer_size(ROW_BUFFER);
+        .row_buffer_size(ROW_BUFFER)
+        .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
 
     // The writer opens first: it creates the file and switches it to WAL (a setting kept in the
     // file). It is never closed while the store lives, so the WAL files stay in place for the
