@@ -58,9 +58,10 @@ pub struct CsvSource {
     #[serde(default = "default_max_bad_fraction")]
     pub max_bad_fraction: f64,
     /// Moves every record's `created_at` and `updated_at` by the same amount, so that the
-    /// file's latest timestamp falls on the file's modification time: for sample data that
-    /// should look recent wherever and whenever it is checked out. Off by default; `raw` keeps
-    /// the dates as written.
+    /// newest record's `created_at` falls on the file's modification time (an `updated_at` that
+    /// would then be later is set to that time): for sample data that should look recent,
+    /// with feedback from the last hour and day, wherever and whenever it is checked out. Off by
+    /// default; `raw` keeps the dates as written.
     #[serde(default)]
     pub shift_dates_to_mtime: bool,
 }
@@ -585,20 +586,17 @@ fn ascii_char<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error
     }
 }
 
-/// Moves the records' timestamps so that the latest of them falls on `to`.
+/// Moves the records' timestamps so that the newest `created_at` falls on `to`; none is left
+/// after `to` (an edit made after the newest record was given ends at `to`).
 fn shift_dates(records: &mut [FeedbackRecord], to: Timestamp) {
-    let latest = records
-        .iter()
-        .flat_map(|record| [record.created_at, record.updated_at])
-        .flatten()
-        .max();
+    let latest = records.iter().filter_map(|record| record.created_at).max();
     let Some(latest) = latest else {
         return;
     };
     let by = to.duration_since(latest);
     let shift = |at: &mut Option<Timestamp>| {
         if let Some(moved) = at.and_then(|at| at.checked_add(by).ok()) {
-            *at = Some(moved);
+            *at = Some(moved.min(to));
         }
     };
     for record in records {

@@ -511,8 +511,9 @@ fn blank_rows_and_unnamed_columns() {
     assert_eq!(import.records[1].raw.to_value()["column_3"], "x");
 }
 
-/// With `shift_dates_to_mtime`, every record moves by the same amount so that the latest
-/// timestamp falls on the file's modification time; `raw` keeps the dates as written.
+/// With `shift_dates_to_mtime`, every record moves by the same amount so that the newest
+/// record's creation falls on the file's modification time, and no date is left after it;
+/// `raw` keeps the dates as written.
 #[test]
 fn dates_can_be_shifted_to_the_files_modification_time() {
     let dir = TempDir::new().unwrap();
@@ -521,7 +522,8 @@ fn dates_can_be_shifted_to_the_files_modification_time() {
         "sample.csv",
         "ID,Created,Last Modified,Feedback\n\
          a,2025-01-01T10:00:00Z,2025-01-03T10:00:00Z,Fine\n\
-         b,2025-01-02T10:00:00Z,,Great\n",
+         b,2025-01-02T10:00:00Z,,Great\n\
+         c,2024-12-30T10:00:00Z,2025-01-01T22:00:00Z,Good\n",
     );
     let mtime = UNIX_EPOCH + Duration::from_secs(1_800_000_000); // 2027-01-15T08:00:00Z
     fs::File::options()
@@ -535,10 +537,14 @@ fn dates_can_be_shifted_to_the_files_modification_time() {
         ..CsvSource::new(&path)
     };
     let records = import(&source).unwrap().records;
-    assert_eq!(records[0].updated_at, ts("2027-01-15T08:00:00Z"));
-    assert_eq!(records[0].created_at, ts("2027-01-13T08:00:00Z"));
-    assert_eq!(records[1].created_at, ts("2027-01-14T08:00:00Z"));
+    // b, the newest, was given at the file's time; a and c moved by as much.
+    assert_eq!(records[1].created_at, ts("2027-01-15T08:00:00Z"));
     assert_eq!(records[1].updated_at, None);
+    assert_eq!(records[0].created_at, ts("2027-01-14T08:00:00Z"));
+    assert_eq!(records[2].created_at, ts("2027-01-12T08:00:00Z"));
+    assert_eq!(records[2].updated_at, ts("2027-01-14T20:00:00Z"));
+    // a's edit, a day after b was given, would be in the future: it is at the file's time.
+    assert_eq!(records[0].updated_at, ts("2027-01-15T08:00:00Z"));
     assert_eq!(records[0].raw.to_value()["Created"], "2025-01-01T10:00:00Z");
 
     // Off by default: the dates as written.
