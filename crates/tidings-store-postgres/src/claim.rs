@@ -47,15 +47,15 @@ pub(crate) async fn claim(pool: &PgPool, params: &RunClaimParams) -> Result<Vec<
         return Ok(Vec::new());
     }
     let window = params.limit.saturating_add(params.limit.min(MAX_SPARE));
-    let mut tx = pool.begin().await?;
     // The candidates must come in order from the partial index of queued runs, never from
     // sorting the whole queue. Right after a burst of inserts (10,000 runs fired in one
     // second) the table's statistics still say it is nearly empty, and the planner then
     // prefers a bitmap scan plus a sort of every queued run: tens of milliseconds per claim.
     // Ruling bitmap scans out for this transaction keeps the ordered index scan whatever the
-    // statistics say (ruling sorts out instead ruins the schedule-lock step).
-    sqlx::query("SET LOCAL enable_bitmapscan = off")
-        .execute(&mut *tx)
+    // statistics say (ruling sorts out instead ruins the schedule-lock step). Sent with the
+    // `BEGIN`, in one round trip.
+    let mut tx = pool
+        .begin_with("BEGIN; SET LOCAL enable_bitmapscan = off")
         .await?;
 
     let candidates = sqlx::query(

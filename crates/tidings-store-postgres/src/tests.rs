@@ -634,3 +634,26 @@ async fn the_change_feed_hears_other_instances_and_survives_a_lost_connection() 
     elsewhere.drop_schema().await.unwrap();
     other.drop_schema().await.unwrap();
 }
+
+/// A claim turns bitmap scans off for its own transaction only: the pooled connection it used
+/// plans the next query (a feedback filter, say) with its settings as they were, after a claim
+/// that found a run (committed) and after one that found none (rolled back).
+#[tokio::test]
+async fn a_claim_leaves_the_connections_settings_as_they_were() {
+    let store = fresh(1).await;
+    let bitmap_scans = || async {
+        sqlx::query_scalar::<_, String>("SHOW enable_bitmapscan")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(bitmap_scans().await, "on");
+    let queued = enqueue(&store, adhoc("sync")).await;
+    let claimed = store.run_claim(claim_params("worker", 5)).await.unwrap();
+    assert_eq!(claimed.iter().map(|r| r.id).collect::<Vec<_>>(), [queued]);
+    assert_eq!(bitmap_scans().await, "on", "after a claim that found a run");
+    let claimed = store.run_claim(claim_params("worker", 5)).await.unwrap();
+    assert!(claimed.is_empty());
+    assert_eq!(bitmap_scans().await, "on", "after a claim that found none");
+    store.drop_schema().await.unwrap();
+}
