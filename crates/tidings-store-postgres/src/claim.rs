@@ -1,8 +1,6 @@
 //! Claiming queued runs for a worker: never one run to two claimers, and never more running
 //! runs of a schedule than its `max_instances`, however many instances claim at once.
 
-use std::collections::HashMap;
-
 use sqlx::{PgPool, Row};
 use tidings_store::{Run, RunClaimParams};
 
@@ -13,7 +11,7 @@ use crate::rows::{self, duration_ms, ms};
 /// back by their schedule's `max_instances` within this same claim.
 const MAX_SPARE: u32 = 100;
 
-/// One transaction, three statements:
+/// One transaction, two statements (after `BEGIN`):
 ///
 /// 1. Lock candidate runs: queued, due, of an accepted kind, oldest `run_after` first, with
 ///    `FOR UPDATE SKIP LOCKED`, so concurrent claimers split the queue between them instead of
@@ -23,18 +21,16 @@ const MAX_SPARE: u32 = 100;
 ///    the schedule rows of the candidates, in id order (a fixed order, so two claimers locking
 ///    overlapping sets wait on each other instead of deadlocking). This is where a claimer
 ///    waits for another one that is claiming runs of the same schedule.
-/// 2. Count the running runs of those schedules. This is a new statement, hence a new snapshot
-///    in READ COMMITTED: it sees every claim committed by whoever held the schedule locks
-///    before us, and nobody can start a run of these schedules until we commit.
-/// 3. Pick, in candidate order, up to `limit` runs whose schedule stays under `max_instances`
-///    counting the ones picked in this call, then mark them running and open their attempt
-///    rows in one statement.
+/// 2. Count the running runs of those schedules, pick in candidate order up to `limit` runs
+///    whose schedule stays within `max_instances` counting the ones picked in this call, mark
+///    them running and open their attempt rows. This is a new statement, hence a new snapshot
+///    in READ COMMITTED: its count sees every claim committed by whoever held the schedule
+///    locks before us, and nobody can start a run of these schedules until we commit.
 ///
 /// Why not one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED) … RETURNING`: the running
 /// count must be read by a statement that starts after the schedule locks are granted. Inside
 /// one statement every subquery reads the snapshot taken before the lock wait, and would miss
-/// the runs that the claimer we waited for has just started. When no candidate belongs to a
-/// schedule there is nothing to count, and statement 2 is skipped.
+/// the runs that the claimer we waited for has just started.
 ///
 /// The schedule rows are locked `FOR NO KEY UPDATE`: it conflicts with itself, which is all the
 /// serialisation claimers need, but not with the `KEY SHARE` lock that inserting a run of the
@@ -93,75 +89,61 @@ pub(crate) async fn claim(pool: &PgPool, params: &RunClaimParams) -> Result<Vec<
         return Ok(Vec::new());
     }
 
-    let mut schedules: Vec<i64> = Vec::new();
-    let mut picks: Vec<(i64, Option<i64>, i64)> = Vec::with_capacity(candidates.len());
+    let mut ids: Vec<i64> = Vec::with_capacity(candidates.len());
+    let mut schedules: Vec<Option<i64>> = Vec::with_capacity(candidates.len());
+    let mut max_instances: Vec<Option<i32>> = Vec::with_capacity(candidates.len());
     for row in &candidates {
-        let id: i64 = row.try_get("id")?;
-        let schedule: Option<i64> = row.try_get("schedule_id")?;
-        let max_instances: Option<i32> = row.try_get("max_instances")?;
-        if let Some(schedule) = schedule {
-            schedules.push(schedule);
-        }
-        picks.push((id, schedule, i64::from(max_instances.unwrap_or(i32::MAX))));
+        ids.push(row.try_get("id")?);
+        schedules.push(row.try_get("schedule_id")?);
+        max_instances.push(row.try_get("max_instances")?);
     }
 
-    let mut running: HashMap<i64, i64> = HashMap::new();
-    if !schedules.is_empty() {
-        schedules.sort_unstable();
-        schedules.dedup();
-        let counted = sqlx::query(
-            "SELECT schedule_id, count(*) AS running
-             FROM runs
-             WHERE schedule_id = ANY($1) AND state = 'running'
-             GROUP BY schedule_id",
-        )
-        .bind(&schedules)
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in &counted {
-            running.insert(row.try_get("schedule_id")?, row.try_get("running")?);
-        }
-    }
-
-    let mut claim: Vec<i64> = Vec::new();
-    for (id, schedule, max_instances) in picks {
-        if claim.len() >= params.limit as usize {
-            break;
-        }
-        if let Some(schedule) = schedule {
-            let running = running.entry(schedule).or_insert(0);
-            if *running >= max_instances {
-                continue;
-            }
-            *running += 1;
-        }
-        claim.push(id);
-    }
-    if claim.is_empty() {
-        tx.rollback().await?;
-        return Ok(Vec::new());
-    }
-
-    // A requeued or snoozed attempt keeps its row (outcome `queued`) and its number, which
-    // the next claim reuses: that row is reopened for the new try.
+    // Statement 2. The running runs are counted by this statement, which starts after
+    // statement 1 was granted the schedule locks, so its snapshot sees every claim committed
+    // before. A candidate is the k-th of its schedule in candidate order; it fits
+    // when the schedule's running runs plus k stay within `max_instances` (every earlier
+    // candidate of the schedule then fits too, so k counts the ones picked before it). The
+    // first `limit` that fit are claimed. A requeued or snoozed attempt keeps its row (outcome
+    // `queued`) and its number, which the next claim reuses: that row is reopened for the new
+    // try.
     let claimed = sqlx::query(
-        "WITH claimed AS (
+        "WITH candidate AS (
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::int[])
+                 WITH ORDINALITY AS c (id, schedule_id, max_instances, position)
+         ), running AS (
+             SELECT schedule_id, count(*) AS running
+             FROM runs
+             WHERE schedule_id = ANY($2) AND state = 'running'
+             GROUP BY schedule_id
+         ), ranked AS (
+             SELECT c.id, c.position,
+                    c.schedule_id IS NULL
+                    OR COALESCE(r.running, 0)
+                       + row_number() OVER (PARTITION BY c.schedule_id ORDER BY c.position)
+                       <= COALESCE(c.max_instances, 2147483647) AS fits
+             FROM candidate AS c LEFT JOIN running AS r ON r.schedule_id = c.schedule_id
+         ), pick AS (
+             SELECT id FROM ranked WHERE fits ORDER BY position LIMIT $4
+         ), claimed AS (
              UPDATE runs
              SET state = 'running', attempt = attempt + 1,
-                 started_at = COALESCE(started_at, $2),
-                 lease_owner = $3, lease_expires_at = $4
-             WHERE id = ANY($1)
+                 started_at = COALESCE(started_at, $5),
+                 lease_owner = $6, lease_expires_at = $7
+             WHERE id IN (SELECT id FROM pick)
              RETURNING *
          ), opened AS (
              INSERT INTO run_attempts (run_id, number, instance, started_at)
-             SELECT id, attempt, $3, $2 FROM claimed
+             SELECT id, attempt, $6, $5 FROM claimed
              ON CONFLICT (run_id, number) DO UPDATE
              SET instance = EXCLUDED.instance, started_at = EXCLUDED.started_at,
                  finished_at = NULL, outcome = NULL, error = NULL
          )
          SELECT * FROM claimed ORDER BY run_after, id",
     )
-    .bind(&claim)
+    .bind(&ids)
+    .bind(&schedules)
+    .bind(&max_instances)
+    .bind(i64::from(params.limit))
     .bind(ms(params.now))
     .bind(&params.instance)
     .bind(ms(params.now) + duration_ms(params.lease))
