@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use tidings_engine::FieldError;
 use tidings_store::{
     FEEDBACK_PAGE_MAX, Feedback, FeedbackCursor, FeedbackId, FeedbackListParams, FeedbackSort,
-    RawJson, SortOrder, StoreError,
+    RawJson, SentimentOrigin, SortOrder, StoreError,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -306,7 +306,7 @@ impl<'a> From<&'a Feedback> for FeedbackItem<'a> {
             rating: record.rating,
             sentiment_label: record.sentiment_label.as_deref(),
             sentiment_score: record.sentiment_score,
-            sentiment_origin: record.sentiment_origin.map(|origin| origin.as_str()),
+            sentiment_origin: record.sentiment_origin.map(SentimentOrigin::as_str),
             title: record.title.as_deref(),
             body: record.body.as_deref(),
             tags: &record.tags,
@@ -532,7 +532,7 @@ fn write_row(
     field(writer, record.rating.as_ref().map(|r| r as _))?;
     writer.write_field(record.sentiment_label.as_deref().unwrap_or(""))?;
     field(writer, record.sentiment_score.as_ref().map(|s| s as _))?;
-    writer.write_field(record.sentiment_origin.map_or("", |origin| origin.as_str()))?;
+    writer.write_field(record.sentiment_origin.map_or("", SentimentOrigin::as_str))?;
     writer.write_field(record.title.as_deref().unwrap_or(""))?;
     writer.write_field(record.body.as_deref().unwrap_or(""))?;
     writer.write_field(record.tags.join(";"))?;
