@@ -1,4 +1,5 @@
-//! `/api/runs`: list and read runs, cancel one, queue an ad-hoc run of any job kind.
+//! `/api/runs`: list and read runs, cancel one, queue ad-hoc runs of any job kind, one or a
+//! batch at a time.
 
 // utoipa's `params(Type)` expands to a qualified path.
 #![allow(unused_qualifications)]
@@ -6,9 +7,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tidings_core::{RunState, RunTrigger};
-use tidings_engine::FieldError;
+use tidings_engine::{AdhocRun, Engine, FieldError};
 use tidings_store::{RunId, RunListParams, ScheduleKey};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +24,7 @@ use crate::views::{AttemptView, DeliveryView, Page, RunDetail, RunView};
 pub(crate) fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(run_list, run_create))
+        .routes(routes!(run_create_batch))
         .routes(routes!(run_get))
         .routes(routes!(run_cancel))
 }
@@ -265,13 +267,92 @@ async fn run_create(
     ApiJson(body): ApiJson<RunBody>,
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     let engine = state.engine();
+    let run = adhoc_run(engine, body, "").map_err(ApiError::Invalid)?;
+    let run = engine
+        .run_enqueue(&run.kind, run.params, run.retry, run.timeout)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(run.into())))
+}
+
+/// The most runs one `POST /api/runs/batch` queues.
+const BATCH_MAX: usize = 1_000;
+
+/// Ad-hoc runs to queue together.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunBatchBody {
+    /// 1 to 1,000 runs, each as `POST /api/runs` takes it.
+    pub runs: Vec<RunBody>,
+}
+
+/// The runs of a batch, queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunBatchAnswer {
+    /// How many were queued.
+    count: usize,
+    /// In the order given.
+    runs: Vec<RunView>,
+}
+
+/// Queue up to 1,000 runs in one request: all of them, in one transaction, or none. A problem
+/// with any run refuses the whole batch, naming each field as `runs[INDEX].FIELD`.
+#[utoipa::path(
+    post, path = "/api/runs/batch", tag = "runs",
+    request_body = RunBatchBody,
+    responses(
+        (status = 202, description = "The runs, queued in the order given", body = RunBatchAnswer),
+        (status = 422, description = "An empty or oversized batch, or runs with an unknown kind or invalid params; nothing is queued", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
+async fn run_create_batch(
+    State(state): State<ApiState>,
+    ApiJson(body): ApiJson<RunBatchBody>,
+) -> Result<(StatusCode, Json<RunBatchAnswer>), ApiError> {
+    let engine = state.engine();
+    if body.runs.is_empty() || body.runs.len() > BATCH_MAX {
+        return Err(ApiError::invalid(
+            "runs",
+            format!(
+                "{} runs given; a batch holds 1 to {BATCH_MAX}",
+                body.runs.len()
+            ),
+        ));
+    }
+    let mut runs = Vec::with_capacity(body.runs.len());
+    let mut problems = Vec::new();
+    for (i, run) in body.runs.into_iter().enumerate() {
+        match adhoc_run(engine, run, &format!("runs[{i}].")) {
+            Ok(run) => runs.push(run),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    let queued = engine.run_enqueue_batch(runs).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RunBatchAnswer {
+            count: queued.len(),
+            runs: queued.into_iter().map(RunView::from).collect(),
+        }),
+    ))
+}
+
+/// A run's body with the kind's defaults filled in and its params checked against the kind;
+/// or all its problems, fields named after `prefix`.
+fn adhoc_run(engine: &Engine, body: RunBody, prefix: &str) -> Result<AdhocRun, Vec<FieldError>> {
     let defaults = engine.registry().defaults(&body.kind);
     let mut retry = defaults.retry;
     let mut timeout = defaults.timeout;
     let mut problems = Vec::new();
     if let Some(max_attempts) = body.max_attempts {
         if max_attempts == 0 {
-            problems.push(FieldError::new("max_attempts", "must be at least 1"));
+            problems.push(FieldError::new(
+                format!("{prefix}max_attempts"),
+                "must be at least 1",
+            ));
         }
         retry.max_attempts = max_attempts;
     }
@@ -279,7 +360,9 @@ async fn run_create(
         value.as_ref().and_then(|value| {
             tidings_core::duration::parse(&value.text())
                 .map(tidings_core::duration::signed)
-                .map_err(|message| problems.push(FieldError::new(field, message)))
+                .map_err(|message| {
+                    problems.push(FieldError::new(format!("{prefix}{field}"), message));
+                })
                 .ok()
         })
     };
@@ -289,12 +372,15 @@ async fn run_create(
     if let Some(given) = duration("timeout", &body.timeout) {
         timeout = given;
     }
-    if !problems.is_empty() {
-        return Err(ApiError::Invalid(problems));
-    }
     let params = body.params.unwrap_or_else(|| serde_json::json!({}));
-    let run = engine
-        .run_enqueue(&body.kind, params, retry, timeout)
-        .await?;
-    Ok((StatusCode::ACCEPTED, Json(run.into())))
+    problems.extend(engine.check_adhoc(prefix, &body.kind, &params));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(AdhocRun {
+        kind: body.kind,
+        params,
+        retry,
+        timeout,
+    })
 }

@@ -412,10 +412,50 @@ async fn post_load(
     }))
 }
 
+/// One client sending `runs` `noop` runs back to back through `POST /api/runs/batch`, `batch`
+/// to a request.
+async fn post_batches(addr: SocketAddr, runs: usize, batch: usize) -> Result<serde_json::Value> {
+    let body = format!(r#"{{"runs":[{}]}}"#, vec![NOOP; batch].join(","));
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let start = Instant::now();
+    let mut latencies = Vec::new();
+    for _ in 0..runs / batch {
+        let sent = Instant::now();
+        let (status, answer) =
+            request(&mut stream, addr, "POST", "/api/runs/batch", Some(&body)).await?;
+        if status != 202 {
+            bail!(
+                "POST /api/runs/batch answered {status}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&answer)?;
+        if answer["count"].as_u64() != Some(batch as u64) {
+            bail!("POST /api/runs/batch queued {} of {batch}", answer["count"]);
+        }
+        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let queued = latencies.len() * batch;
+    Ok(json!({
+        "clients": 1,
+        "batch": batch,
+        "requests": latencies.len(),
+        "runs": queued,
+        "seconds": seconds,
+        "runs_per_second": queued as f64 / seconds,
+        "latency_ms": millis(&latencies),
+    }))
+}
+
 pub(crate) async fn enqueue(
     args: &ClusterArgs,
     requests: usize,
     clients: usize,
+    batch: usize,
+    batch_runs: usize,
 ) -> Result<serde_json::Value> {
     let mut cluster = Cluster::create(args).await?;
     let addr = cluster.start(args.concurrency).await?;
@@ -431,7 +471,14 @@ pub(crate) async fn enqueue(
         "{clients} clients: {:.0} requests/s",
         concurrent["requests_per_second"]
     );
-    let expected = (50 * clients + requests + requests / clients * clients) as i64;
+    let batched = post_batches(addr, batch_runs, batch).await?;
+    eprintln!(
+        "1 client, batches of {batch}: {:.0} runs/s",
+        batched["runs_per_second"]
+    );
+    let expected =
+        (50 * clients + requests + requests / clients * clients + batch_runs / batch * batch)
+            as i64;
     cluster
         .wait_succeeded(expected, 0, Duration::from_secs(120))
         .await?;
@@ -441,6 +488,7 @@ pub(crate) async fn enqueue(
         "concurrency": args.concurrency,
         "sequential": sequential,
         "concurrent": concurrent,
+        "batched": batched,
         "runs_succeeded": expected,
     }))
 }

@@ -137,7 +137,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         instances: usize,
     },
-    /// POST /api/runs against one `tidings serve` on PostgreSQL: 1 client, then C
+    /// POST /api/runs against one `tidings serve` on PostgreSQL: 1 client, then C; then
+    /// POST /api/runs/batch from 1 client
     Enqueue {
         #[command(flatten)]
         cluster: cluster::ClusterArgs,
@@ -146,6 +147,12 @@ enum Command {
         requests: usize,
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// Runs per request of the POST /api/runs/batch phase
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Runs queued in the batch phase
+        #[arg(long, default_value_t = 50_000)]
+        batch_runs: usize,
     },
     /// POST /api/runs on instance A → started_at, claimed by idle instance B (LISTEN/NOTIFY)
     Pickup {
@@ -580,7 +587,9 @@ async fn main() -> Result<()> {
             cluster,
             requests,
             clients,
-        } => cluster::enqueue(&cluster, requests, clients).await?,
+            batch,
+            batch_runs,
+        } => cluster::enqueue(&cluster, requests, clients, batch, batch_runs).await?,
         Command::Pickup { cluster, runs } => cluster::pickup(&cluster, runs).await?,
         Command::ClusterFire {
             cluster,

@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use events::EngineEvent;
 pub use job::{Job, JobContext, JobError, JobRegistry, ParamsError, Progress, TypedJob};
-pub use schedules::{FieldError, ScheduleChange, check_schedule};
+pub use schedules::{AdhocRun, FieldError, ScheduleChange, check_schedule};
 pub use work::EngineHandle;
 
 /// How the engine behaves; every field has a sensible default.

@@ -13,6 +13,15 @@ use tidings_store::{
 
 use crate::{Engine, EngineError, JobRegistry};
 
+/// An ad-hoc run to queue with [`Engine::run_enqueue_batch`].
+#[derive(Debug, Clone)]
+pub struct AdhocRun {
+    pub kind: String,
+    pub params: serde_json::Value,
+    pub retry: RetryPolicy,
+    pub timeout: SignedDuration,
+}
+
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -175,16 +184,8 @@ impl Engine {
         retry: RetryPolicy,
         timeout: SignedDuration,
     ) -> Result<Run, EngineError> {
-        if let Err(error) = self.registry().validate(kind, &params) {
-            let field = match error.field.as_deref() {
-                Some("kind") => "kind".to_owned(),
-                Some(field) => format!("params.{field}"),
-                None => "params".to_owned(),
-            };
-            return Err(EngineError::Invalid(vec![FieldError::new(
-                field,
-                error.to_string(),
-            )]));
+        if let Some(problem) = self.check_adhoc("", kind, &params) {
+            return Err(EngineError::Invalid(vec![problem]));
         }
         let now = self.clock().now();
         let enqueued = self
@@ -213,6 +214,60 @@ impl Engine {
                 )))
             }
         }
+    }
+
+    /// Queues ad-hoc runs together: all of them, in the order given, or none. Every run is
+    /// checked first; the problems of all are reported, named `runs[INDEX].FIELD`.
+    pub async fn run_enqueue_batch(&self, runs: Vec<AdhocRun>) -> Result<Vec<Run>, EngineError> {
+        let problems: Vec<FieldError> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, run)| self.check_adhoc(&format!("runs[{i}]."), &run.kind, &run.params))
+            .collect();
+        if !problems.is_empty() {
+            return Err(EngineError::Invalid(problems));
+        }
+        let now = self.clock().now();
+        let queued = self
+            .store()
+            .run_enqueue_batch(
+                runs.into_iter()
+                    .map(|run| RunEnqueueParams {
+                        schedule_id: None,
+                        kind: run.kind,
+                        params: run.params,
+                        trigger: RunTrigger::Api,
+                        retry: run.retry,
+                        timeout: run.timeout,
+                        run_after: now,
+                        now,
+                        max_instances: None,
+                        parent_run_id: None,
+                    })
+                    .collect(),
+            )
+            .await?;
+        if !queued.is_empty() {
+            self.notify_work_available();
+        }
+        Ok(queued)
+    }
+
+    /// What is wrong with an ad-hoc run of `kind` with `params`, its field prefixed with
+    /// `prefix`; `None` when the kind exists and takes the params.
+    pub fn check_adhoc(
+        &self,
+        prefix: &str,
+        kind: &str,
+        params: &serde_json::Value,
+    ) -> Option<FieldError> {
+        let error = self.registry().validate(kind, params).err()?;
+        let field = match error.field.as_deref() {
+            Some("kind") => format!("{prefix}kind"),
+            Some(field) => format!("{prefix}params.{field}"),
+            None => format!("{prefix}params"),
+        };
+        Some(FieldError::new(field, error.to_string()))
     }
 
     /// Cancels a run: a queued one at once, a running one cooperatively (its job's token fires

@@ -193,6 +193,11 @@ impl Store for PostgresStore {
         Ok(retrying(|| runs::enqueue(&self.pool, &params)).await?)
     }
 
+    async fn run_enqueue_batch(&self, runs: Vec<RunEnqueueParams>) -> StoreResult<Vec<Run>> {
+        tidings_store::check_adhoc_batch(&runs)?;
+        Ok(runs::enqueue_batch(&self.pool, &runs).await?)
+    }
+
     async fn run_get(&self, id: RunId) -> StoreResult<Run> {
         Ok(runs::get(&self.pool, id).await?)
     }

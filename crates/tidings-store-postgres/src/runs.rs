@@ -76,6 +76,43 @@ pub(crate) async fn enqueue(pool: &PgPool, params: &RunEnqueueParams) -> Result<
     Ok(RunEnqueued::Queued(Box::new(rows::run(&row)?)))
 }
 
+/// Ad-hoc runs in one statement, the rows travelling as one array per column; the statement
+/// trigger on `runs` then notifies the listeners once for the whole batch.
+pub(crate) async fn enqueue_batch(pool: &PgPool, runs: &[RunEnqueueParams]) -> Result<Vec<Run>> {
+    if runs.is_empty() {
+        return Ok(Vec::new());
+    }
+    fn column<T>(runs: &[RunEnqueueParams], value: impl Fn(&RunEnqueueParams) -> T) -> Vec<T> {
+        runs.iter().map(value).collect()
+    }
+    let rows = sqlx::query(
+        "INSERT INTO runs (kind, params, trigger, state, attempt, retry, timeout_ms, run_after,
+                           created_at, parent_run_id)
+         SELECT r.kind, r.params, r.trigger, 'queued', 0, r.retry, r.timeout_ms, r.run_after,
+                r.created_at, r.parent_run_id
+         FROM UNNEST($1::text[], $2::jsonb[], $3::text[], $4::jsonb[], $5::bigint[],
+                     $6::bigint[], $7::bigint[], $8::bigint[])
+              WITH ORDINALITY AS r (kind, params, trigger, retry, timeout_ms, run_after,
+                                    created_at, parent_run_id, position)
+         ORDER BY r.position
+         RETURNING *",
+    )
+    .bind(column(runs, |r| r.kind.clone()))
+    .bind(column(runs, |r| r.params.clone()))
+    .bind(column(runs, |r| r.trigger.as_str()))
+    .bind(column(runs, |r| sqlx::types::Json(r.retry)))
+    .bind(column(runs, |r| duration_ms(r.timeout)))
+    .bind(column(runs, |r| ms(r.run_after)))
+    .bind(column(runs, |r| ms(r.now)))
+    .bind(column(runs, |r| r.parent_run_id.map(|id| id.0)))
+    .fetch_all(pool)
+    .await?;
+    // Ids are handed out in insertion order, which is the order given.
+    let mut runs = rows::runs(&rows)?;
+    runs.sort_by_key(|run| run.id);
+    Ok(runs)
+}
+
 pub(crate) async fn get(pool: &PgPool, id: RunId) -> Result<Run> {
     let row = sqlx::query("SELECT * FROM runs WHERE id = $1")
         .bind(id.0)

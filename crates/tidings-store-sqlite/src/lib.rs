@@ -173,6 +173,11 @@ impl Store for SqliteStore {
         runs::enqueue(self, params).await
     }
 
+    async fn run_enqueue_batch(&self, runs: Vec<RunEnqueueParams>) -> StoreResult<Vec<Run>> {
+        tidings_store::check_adhoc_batch(&runs)?;
+        runs::enqueue_batch(self, &runs).await
+    }
+
     async fn run_get(&self, id: RunId) -> StoreResult<Run> {
         runs::get(self, id).await
     }

@@ -151,6 +151,17 @@ pub struct RunEnqueueParams {
     pub parent_run_id: Option<RunId>,
 }
 
+/// Refuses a batch holding a schedule's run, for [`Store::run_enqueue_batch`].
+pub fn check_adhoc_batch(runs: &[RunEnqueueParams]) -> StoreResult<()> {
+    match runs.iter().find_map(|run| run.schedule_id) {
+        Some(schedule) => Err(StoreError::Internal(format!(
+            "run_enqueue_batch queues ad-hoc runs only; a run of schedule {} was given",
+            schedule.0
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The outcome of `run_enqueue`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunEnqueued {
@@ -347,6 +358,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Queues a run outside the schedule's trigger (manual, API, startup).
     async fn run_enqueue(&self, params: RunEnqueueParams) -> StoreResult<RunEnqueued>;
+
+    /// Queues ad-hoc runs (no schedule) together, in one transaction: all of them or none.
+    /// Returns them in the order given. A run with a `schedule_id` is refused
+    /// ([`StoreError::Internal`]): schedule runs go through [`Store::run_enqueue`], which checks
+    /// `max_instances`.
+    async fn run_enqueue_batch(&self, runs: Vec<RunEnqueueParams>) -> StoreResult<Vec<Run>>;
 
     async fn run_get(&self, id: RunId) -> StoreResult<Run>;
 

@@ -255,6 +255,7 @@ macro_rules! conformance {
             enqueue: [
                 enqueue_queues_a_run_and_counts_it_in_stats,
                 enqueue_at_capacity_lists_the_active_runs,
+                enqueue_batch_queues_adhoc_runs_in_order_or_none,
             ],
             lists: [
                 run_list_filters,

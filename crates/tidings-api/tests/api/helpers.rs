@@ -53,6 +53,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/cron/preview"),
     ("GET", "/api/runs"),
     ("POST", "/api/runs"),
+    ("POST", "/api/runs/batch"),
     ("GET", "/api/runs/{id}"),
     ("POST", "/api/runs/{id}/cancel"),
     ("GET", "/api/keys"),
@@ -613,6 +614,12 @@ impl TestApp {
 
     pub(crate) async fn create_run(&self, body: &Value) -> Answer {
         self.call("POST", "/api/runs", "/api/runs", Some(body))
+            .await
+    }
+
+    /// `POST /api/runs/batch`.
+    pub(crate) async fn create_runs(&self, body: &Value) -> Answer {
+        self.call("POST", "/api/runs/batch", "/api/runs/batch", Some(body))
             .await
     }
 

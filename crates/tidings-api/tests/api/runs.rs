@@ -274,7 +274,102 @@ async fn an_ad_hoc_run_of_an_unknown_kind_or_with_invalid_params_is_refused(app:
     assert_eq!(ids(&app.list_runs("").await.json(200)), Vec::<i64>::new());
 }
 
+async fn a_batch_of_runs_is_queued_in_order_then_runs(app: TestApp) {
+    let runs: Vec<Value> = (0..250)
+        .map(|i| match i % 3 {
+            0 => json!({"kind": "noop", "params": {"sleep_ms": 0}}),
+            1 => json!({"kind": "noop", "max_attempts": 5, "backoff": "2m", "timeout": 20}),
+            _ => json!({"kind": "noop"}),
+        })
+        .collect();
+    let answer = app.create_runs(&json!({ "runs": runs })).await.json(202);
+    assert_eq!(answer["count"], 250);
+    let queued = answer["runs"].as_array().unwrap();
+    assert_eq!(queued.len(), 250);
+    for (i, run) in queued.iter().enumerate() {
+        assert_eq!(run["kind"], "noop");
+        assert_eq!(run["trigger"], "api");
+        assert_eq!(run["state"], "queued");
+        assert_eq!(run["schedule_id"], Value::Null);
+        assert_eq!(run["run_after"], "2025-03-07T12:00:00Z");
+        match i % 3 {
+            0 => assert_eq!(run["params"], json!({"sleep_ms": 0})),
+            1 => assert_eq!(run["max_attempts"], 5),
+            _ => assert_eq!(run["params"], json!({})),
+        }
+    }
+    let ids: Vec<i64> = queued.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "in the order given"
+    );
+    // Each is a run like any other.
+    assert_eq!(
+        app.get_run(&queued[7]["id"]).await.json(200)["state"],
+        "queued"
+    );
+
+    let mut ran = 0;
+    while ran < 250 {
+        let worked = app.work().await.len();
+        assert!(worked > 0, "the queued runs are claimable");
+        ran += worked;
+    }
+    assert_eq!(ran, 250);
+    let last = app.get_run(&queued[249]["id"]).await.json(200);
+    assert_eq!(last["state"], "succeeded");
+}
+
+async fn a_batch_with_a_bad_run_queues_nothing_and_names_every_problem(app: TestApp) {
+    let answer = app
+        .create_runs(&json!({ "runs": [
+            {"kind": "noop"},
+            {"kind": "teleport"},
+            {"kind": "noop", "max_attempts": 0},
+            {"kind": "http", "params": {"url": "not a url"}},
+            {"kind": "noop", "backoff": "soon"},
+        ]}))
+        .await
+        .assert_problem(422, "invalid-request");
+    assert_eq!(
+        answer.error_fields(),
+        [
+            "runs[1].kind",
+            "runs[2].max_attempts",
+            "runs[3].params.url",
+            "runs[4].backoff"
+        ]
+    );
+    assert!(
+        answer.error_message("runs[1].kind").contains("teleport"),
+        "{answer}"
+    );
+
+    let answer = app
+        .create_runs(&json!({ "runs": [] }))
+        .await
+        .assert_problem(422, "invalid-request");
+    assert_eq!(answer.error_fields(), ["runs"]);
+    let too_many: Vec<Value> = (0..1_001).map(|_| json!({"kind": "x"})).collect();
+    let answer = app
+        .create_runs(&json!({ "runs": too_many }))
+        .await
+        .assert_problem(422, "invalid-request");
+    assert!(
+        answer.error_message("runs").contains("1001 runs given"),
+        "{answer}"
+    );
+    app.create_runs(&json!({"run": [{"kind": "noop"}]}))
+        .await
+        .assert_problem(422, "invalid-request");
+
+    // Nothing was queued.
+    assert_eq!(ids(&app.list_runs("").await.json(200)), Vec::<i64>::new());
+}
+
 both_backends!(
+    a_batch_of_runs_is_queued_in_order_then_runs,
+    a_batch_with_a_bad_run_queues_nothing_and_names_every_problem,
     runs_are_listed_newest_first_with_filters,
     invalid_run_filters_are_named,
     a_run_is_read_with_its_attempts,

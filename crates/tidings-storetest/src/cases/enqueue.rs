@@ -107,3 +107,88 @@ pub async fn enqueue_at_capacity_lists_the_active_runs(store: &dyn Store) {
     assert_eq!(accepted.state, RunState::Queued);
     assert_eq!(schedule(store, made.id).await.stats.total, 4);
 }
+
+/// A batch of ad-hoc runs is queued in the order given, each as `run_enqueue` would queue it,
+/// across the backends' insert chunks; claims take them oldest first. A batch holding a
+/// schedule's run is refused whole.
+pub async fn enqueue_batch_queues_adhoc_runs_in_order_or_none(store: &dyn Store) {
+    assert!(
+        store
+            .run_enqueue_batch(Vec::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let runs: Vec<RunEnqueueParams> = (0..2_500)
+        .map(|i| RunEnqueueParams {
+            params: serde_json::json!({ "n": i }),
+            retry: RetryPolicy {
+                max_attempts: 1 + i % 3,
+                ..RetryPolicy::default()
+            },
+            timeout: secs(60 + i64::from(i % 7)),
+            ..adhoc(
+                if i % 2 == 0 { "http" } else { "noop" },
+                at(i64::from(i % 5)),
+            )
+        })
+        .collect();
+    let queued = store.run_enqueue_batch(runs.clone()).await.unwrap();
+    assert_eq!(queued.len(), runs.len());
+    for (given, run) in runs.iter().zip(&queued) {
+        assert_eq!(run.schedule_id, None);
+        assert_eq!(run.kind, given.kind);
+        assert_eq!(run.params, given.params);
+        assert_eq!(run.trigger, RunTrigger::Api);
+        assert_eq!(run.state, RunState::Queued);
+        assert_eq!(run.attempt, 0);
+        assert_eq!(run.retry, given.retry);
+        assert_eq!(run.timeout, given.timeout);
+        assert_eq!(run.run_after, given.run_after);
+        assert_eq!(run.created_at, t0());
+    }
+    assert!(queued.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert_eq!(run(store, queued[1_234].id).await, queued[1_234]);
+
+    // The first claim takes the earliest due, in the order given among equals.
+    let claimed = claim(store, "worker", at(10), 3).await;
+    let due_first: Vec<_> = queued
+        .iter()
+        .filter(|run| run.run_after == at(0))
+        .take(3)
+        .map(|run| run.id)
+        .collect();
+    assert_eq!(
+        claimed.iter().map(|run| run.id).collect::<Vec<_>>(),
+        due_first
+    );
+
+    // A schedule's run in the batch: nothing is queued.
+    let made = create(store, spec("nightly"), None).await;
+    let before = store
+        .run_list(tidings_store::RunListParams {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    let refused = store
+        .run_enqueue_batch(vec![adhoc("noop", t0()), manual(&made, t0())])
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("ad-hoc runs only"),
+        "{refused}"
+    );
+    let after = store
+        .run_list(tidings_store::RunListParams {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(before, after, "a refused batch queues nothing");
+}
